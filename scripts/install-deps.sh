@@ -1,0 +1,11 @@
+#!/bin/sh
+# Installs every build, test and demo dependency from Debian 12 packages.
+set -e
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+    gcc clang libclang-rt-14-dev make autoconf automake libtool autopoint \
+    gettext pkg-config gnulib diffutils util-linux procps \
+    libglib2.0-dev libxml2-dev libxml2-utils libjson-c-dev \
+    libvirt-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-xen \
+    libxen-dev qemu-system-x86 qemu-utils python3 python3-libvirt valgrind

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Builds the project several ways and runs the whole test suite:
+#   1. gcc with every warning as an error, then `make check`;
+#   2. clang with every warning as an error, plus the fuzz corpus replay;
+#   3. gcc with AddressSanitizer + UndefinedBehaviorSanitizer, `make check`;
+#   4. valgrind memcheck over the unit tests;
+#   5. `make distcheck` (an out-of-tree build from the release tarball).
+# Prints one "N passed, N failed" line at the end.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+failed_steps=""
+pass=0
+fail=0
+
+step() {
+    name=$1; shift
+    echo "=== $name"
+    if "$@"; then
+        echo "=== $name: ok"
+    else
+        echo "=== $name: FAILED"
+        failed_steps="$failed_steps $name"
+    fi
+}
+
+count() {
+    # Adds up the automake harness summary of a build tree.
+    log=$1/test-suite.log
+    [ -f "$log" ] || return 0
+    p=$(sed -n 's/^# PASS: *//p' "$log" | head -n1)
+    f=$(sed -n 's/^# FAIL: *//p' "$log" | head -n1)
+    e=$(sed -n 's/^# ERROR: *//p' "$log" | head -n1)
+    pass=$((pass + ${p:-0}))
+    fail=$((fail + ${f:-0} + ${e:-0}))
+}
+
+build() {
+    dir=$1; shift
+    rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" &&
+        ../configure --quiet "$@" && make -s -j"$jobs" && cd "$top"
+}
+
+check() {
+    dir=$1; shift
+    (cd "$dir" && make -s -j"$jobs" check "$@")
+    rc=$?
+    count "$dir"
+    [ -f "$dir/test-suite.log" ] && grep -E '^(FAIL|ERROR):' "$dir/test-suite.log" || true
+    return $rc
+}
+
+step autogen ./autogen.sh
+step gcc-build build build-gcc CC=gcc --enable-werror
+step gcc-check check build-gcc
+step clang-build build build-clang CC=clang --enable-werror --enable-fuzzing
+step clang-check check build-clang
+step asan-build build build-asan CC=gcc --enable-sanitizers
+step asan-check env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 check build-asan
+step valgrind sh -c "cd build-gcc && make -s check-valgrind"
+step distcheck sh -c "cd build-gcc && make -s -j$jobs distcheck >distcheck.log 2>&1 || { tail -n 50 distcheck.log; exit 1; }"
+
+if [ -n "$failed_steps" ]; then
+    echo "failed steps:$failed_steps"
+    [ "$fail" -eq 0 ] && fail=1
+fi
+echo "$pass passed, $fail failed"
+[ -z "$failed_steps" ]

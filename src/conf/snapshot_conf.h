@@ -1,0 +1,6 @@
+/*
+ * snapshot_conf.h: libvirt <domainsnapshot> definitions
+ */
+#pragma once
+
+#include "internal.h"
