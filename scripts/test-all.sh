@@ -57,7 +57,14 @@ step gcc-check check build-gcc
 step clang-build build build-clang CC=clang --enable-werror --enable-fuzzing
 step clang-check check build-clang
 step asan-build build build-asan CC=gcc --enable-sanitizers
-step asan-check env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 check build-asan
+check_asan() {
+    (export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+     check "$@")
+    rc=$?
+    count "$1"
+    return $rc
+}
+step asan-check check_asan build-asan
 step valgrind sh -c "cd build-gcc && make -s check-valgrind"
 step distcheck sh -c "cd build-gcc && make -s -j$jobs distcheck >distcheck.log 2>&1 || { tail -n 50 distcheck.log; exit 1; }"
 

@@ -3,14 +3,75 @@
  */
 #include <config.h>
 
+#include <locale.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
+#include "util_error.h"
+#include "tool_cmds.h"
+
+typedef struct _vxsCommand vxsCommand;
+struct _vxsCommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *synopsis;
+};
+
+static const vxsCommand commands[] = {
+    { "xml", vxsCmdXml, N_("xml [--redefine] [--internal] FILE|-") },
+    { "list", vxsCmdList, N_("list [--tree] [--root LIBDIR] DOMAIN") },
+};
+
+
+void
+vxsPrintError(void)
+{
+    fprintf(stderr, "virt-xen-snapshot: error: %s\n", xsnapGetLastErrorMessage());
+}
+
+
+static void
+vxsUsage(FILE *out)
+{
+    size_t i;
+
+    fprintf(out, "%s\n", _("Usage: virt-xen-snapshot COMMAND [OPTIONS]"));
+    fprintf(out, "%s\n", _("Commands:"));
+    for (i = 0; i < G_N_ELEMENTS(commands); i++)
+        fprintf(out, "  virt-xen-snapshot %s\n", _(commands[i].synopsis));
+}
+
 
 int
 main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return 0;
+    size_t i;
+
+    setlocale(LC_ALL, "");
+#ifdef ENABLE_NLS
+    bindtextdomain(PACKAGE, LOCALEDIR);
+    textdomain(PACKAGE);
+#endif
+
+    if (argc < 2) {
+        vxsUsage(stderr);
+        return 2;
+    }
+    if (g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h") ||
+        g_str_equal(argv[1], "help")) {
+        vxsUsage(stdout);
+        return 0;
+    }
+    if (g_str_equal(argv[1], "--version")) {
+        printf("virt-xen-snapshot %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    for (i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (g_str_equal(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, _("virt-xen-snapshot: unknown command '%1$s'\n"), argv[1]);
+    vxsUsage(stderr);
+    return 2;
 }

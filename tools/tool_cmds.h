@@ -1,0 +1,13 @@
+/*
+ * tool_cmds.h: the subcommands of virt-xen-snapshot
+ *
+ * Each takes the arguments after its own name (argv[0] is the
+ * subcommand) and returns the process exit status.
+ */
+#pragma once
+
+int vxsCmdXml(int argc, char **argv);
+int vxsCmdList(int argc, char **argv);
+
+/* Prints the thread's last error to stderr, prefixed with the program name. */
+void vxsPrintError(void);
