@@ -35,3 +35,8 @@ xsnapSnapshotDefFree(xsnapSnapshotDef *def)
     g_free(def->cookieXML);
     g_free(def);
 }
+
+
+XSNAP_ENUM_IMPL(xsnapSnapshotState, XSNAP_SNAPSHOT_STATE_LAST,
+                "nostate", "running", "blocked", "paused", "shutdown",
+                "shutoff", "crashed", "pmsuspended", "disk-snapshot");
