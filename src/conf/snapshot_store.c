@@ -24,9 +24,6 @@ XSNAP_ENUM_IMPL(xsnapSnapshotStoreProblem, XSNAP_SNAPSHOT_STORE_PROBLEM_LAST,
                 "temp", "stray", "unreadable", "corrupt", "misnamed",
                 "orphan", "cycle", "double-current");
 
-#define XSNAP_SNAPSHOT_STORE_DEFAULT_PARSE NULL
-#define XSNAP_SNAPSHOT_STORE_DEFAULT_FORMAT NULL
-
 struct _xsnapSnapshotStore {
     char *libDir;
     xsnapSnapshotStoreParseFunc parse;
@@ -73,8 +70,8 @@ xsnapSnapshotStoreNew(const char *libDir)
     xsnapSnapshotStore *store = g_new0(xsnapSnapshotStore, 1);
 
     store->libDir = g_strdup(libDir ? libDir : XSNAP_DEFAULT_LIBDIR);
-    store->parse = XSNAP_SNAPSHOT_STORE_DEFAULT_PARSE;
-    store->format = XSNAP_SNAPSHOT_STORE_DEFAULT_FORMAT;
+    store->parse = xsnapSnapshotDefParseString;
+    store->format = xsnapSnapshotDefFormat;
     return store;
 }
 
