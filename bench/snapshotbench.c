@@ -3,12 +3,16 @@
  * scale with the number of snapshots
  *
  *   snapshotbench [--tool PATH] N chain|wide
+ *   snapshotbench --memory N chain|wide
  *
  * Builds a store of N snapshots of one domain in a temporary
  * directory, as one chain (each the child of the one before) or as a
  * wide tree (one root, every other snapshot its child), then times:
  * writing it, loading it, every listing filter, finding the current
  * snapshot, and the list tool's table, topological and tree listings.
+ * With --memory, no file is involved: the tree is built from small
+ * Defs in memory, linked in one pass, and listed, which isolates the
+ * tree's own costs from XML and disk.
  * Prints markdown table rows; bench/run.sh adds the headers.
  */
 #include <config.h>
@@ -221,6 +225,87 @@ static const benchFilter filters[] = {
 };
 
 
+/* Times every filter, then finding the current snapshot. */
+static int
+benchFilters(xsnapSnapshotObjList *list)
+{
+    size_t i;
+    double t0;
+
+    /* Every filter, repeated until it has run for a while. */
+    for (i = 0; i < G_N_ELEMENTS(filters); i++) {
+        xsnapSnapshotObj *from = filters[i].fromRoot ?
+            xsnapSnapshotObjListFindByName(list, "snap000000") : NULL;
+        size_t reps = 0;
+        int n = 0;
+        double spent;
+        g_autofree char *note = NULL;
+
+        t0 = benchNow();
+        do {
+            xsnapSnapshotObj **objs = NULL;
+            if ((n = xsnapSnapshotObjListListAll(list, from, &objs, filters[i].flags)) < 0)
+                return -1;
+            g_free(objs);
+            reps++;
+        } while ((spent = benchNow() - t0) < 0.2);
+        note = g_strdup_printf("%d listed; mean of %zu runs", n, reps);
+        {
+            g_autofree char *what = g_strdup_printf("list: %s", filters[i].name);
+            benchRow(what, spent / (double)reps, 0, note);
+        }
+    }
+
+    /* The current snapshot, and a lookup by name. */
+    {
+        size_t reps = 0;
+        double spent;
+        volatile const char *sink = NULL;
+
+        t0 = benchNow();
+        do {
+            sink = xsnapSnapshotObjListGetCurrentName(list);
+            sink = xsnapSnapshotObjListFindByName(list, "snap000001")->def->name;
+            reps++;
+        } while ((spent = benchNow() - t0) < 0.05);
+        (void)sink;
+        printf("| %zu | %s | find current + lookup by name | %.6f | | | mean of %zu runs |\n",
+               count, shape, spent * 1e3 / (double)reps, reps);
+    }
+
+    return 0;
+}
+
+
+static int
+benchMemory(bool wide)
+{
+    g_autoptr(xsnapSnapshotObjList) list = xsnapSnapshotObjListNew();
+    double t0;
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        xsnapSnapshotDef *def = xsnapSnapshotDefNew();
+
+        def->name = g_strdup_printf("snap%06zu", i);
+        if (i > 0)
+            def->parent_name = g_strdup_printf("snap%06zu", wide ? (size_t)0 : i - 1);
+        def->creationTime = 1700000000LL + (long long)i;
+        def->state = i % 2 ? XSNAP_SNAPSHOT_STATE_RUNNING : XSNAP_SNAPSHOT_STATE_SHUTOFF;
+        def->memory = i % 3 ? XSNAP_SNAPSHOT_LOCATION_INTERNAL : XSNAP_SNAPSHOT_LOCATION_EXTERNAL;
+        if (!xsnapSnapshotObjListAssignDef(list, &def))
+            return -1;
+    }
+    t0 = benchNow();
+    if (xsnapSnapshotObjListUpdateRelations(list, NULL, NULL) < 0)
+        return -1;
+    benchRow("link all (UpdateRelations, as at load)", benchNow() - t0, benchMaxRSS(),
+             "max RSS of this process");
+    xsnapSnapshotObjListSetCurrent(list, xsnapSnapshotObjListFindByName(list, "snap000001"));
+    return benchFilters(list);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -233,14 +318,18 @@ main(int argc, char **argv)
     double t0;
     size_t i;
     int argi = 1;
+    bool memory = false;
 
     if (argc > 2 && g_str_equal(argv[1], "--tool")) {
         tool = argv[2];
         argi = 3;
+    } else if (argc > 1 && g_str_equal(argv[1], "--memory")) {
+        memory = true;
+        argi = 2;
     }
     if (argc - argi != 2 ||
         (!g_str_equal(argv[argi + 1], "chain") && !g_str_equal(argv[argi + 1], "wide"))) {
-        fprintf(stderr, "usage: %s [--tool PATH] N chain|wide\n", argv[0]);
+        fprintf(stderr, "usage: %s [--tool PATH | --memory] N chain|wide\n", argv[0]);
         return 2;
     }
     count = (size_t)g_ascii_strtoull(argv[argi], NULL, 10);
@@ -248,6 +337,13 @@ main(int argc, char **argv)
     wide = g_str_equal(shape, "wide");
     if (count < 2)
         return 2;
+    if (memory) {
+        if (benchMemory(wide) < 0) {
+            fprintf(stderr, "snapshotbench: %s\n", xsnapGetLastErrorMessage());
+            return 1;
+        }
+        return 0;
+    }
 
     root = g_dir_make_tmp("xsnap-bench-XXXXXX", NULL);
     store = xsnapSnapshotStoreNew(root);
@@ -278,46 +374,8 @@ main(int argc, char **argv)
     if (xsnapSnapshotObjListCount(list) != count || problems->len)
         goto error;
 
-    /* Every filter, repeated until it has run for a while. */
-    for (i = 0; i < G_N_ELEMENTS(filters); i++) {
-        xsnapSnapshotObj *from = filters[i].fromRoot ?
-            xsnapSnapshotObjListFindByName(list, "snap000000") : NULL;
-        size_t reps = 0;
-        int n = 0;
-        double spent;
-        g_autofree char *note = NULL;
-
-        t0 = benchNow();
-        do {
-            xsnapSnapshotObj **objs = NULL;
-            if ((n = xsnapSnapshotObjListListAll(list, from, &objs, filters[i].flags)) < 0)
-                goto error;
-            g_free(objs);
-            reps++;
-        } while ((spent = benchNow() - t0) < 0.2);
-        note = g_strdup_printf("%d listed; mean of %zu runs", n, reps);
-        {
-            g_autofree char *what = g_strdup_printf("list: %s", filters[i].name);
-            benchRow(what, spent / (double)reps, 0, note);
-        }
-    }
-
-    /* The current snapshot, and a lookup by name. */
-    {
-        size_t reps = 0;
-        double spent;
-        volatile const char *sink = NULL;
-
-        t0 = benchNow();
-        do {
-            sink = xsnapSnapshotObjListGetCurrentName(list);
-            sink = xsnapSnapshotObjListFindByName(list, "snap000001")->def->name;
-            reps++;
-        } while ((spent = benchNow() - t0) < 0.05);
-        (void)sink;
-        printf("| %zu | %s | find current + lookup by name | %.6f | | | mean of %zu runs |\n",
-               count, shape, spent * 1e3 / (double)reps, reps);
-    }
+    if (benchFilters(list) < 0)
+        goto error;
 
     if (tool) {
         static const char *const toolRuns[] = { NULL, "--topological", "--tree" };

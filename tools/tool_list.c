@@ -410,6 +410,11 @@ vxsListTreeNode(vxsListTree *t, size_t id, size_t last, bool root)
     }
     if (kids->len)
         g_string_append_printf(t->out, "%s  |\n", t->indent->str);
+    /* A deep tree's lines are long: keep the buffer bounded. */
+    if (t->out->len > 1 << 16) {
+        fputs(t->out->str, stdout);
+        g_string_truncate(t->out, 0);
+    }
     g_string_append(t->indent, "  ");
     for (k = 0; k < kids->len; k++)
         vxsListTreeNode(t, g_array_index(kids, size_t, k), nextLast, false);
@@ -418,11 +423,6 @@ vxsListTreeNode(vxsListTree *t, size_t id, size_t last, bool root)
         g_string_append_printf(t->out, "%s\n", t->indent->str);
     if (!root)
         g_string_truncate(t->indent, t->indent->len - 2);
-    /* Keep memory bounded on deep trees. */
-    if (t->out->len > 1 << 20) {
-        fputs(t->out->str, stdout);
-        g_string_truncate(t->out, 0);
-    }
 }
 
 

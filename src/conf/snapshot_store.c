@@ -217,9 +217,17 @@ xsnapSnapshotStoreWriteFile(const char *dir,
 
     if (!(path = xsnapSnapshotStoreFilePath(dir, name)))
         return -1;
-    if (g_mkdir_with_parents(dir, 0700) < 0) {
-        xsnapReportSystemError(errno, _("cannot create directory '%1$s'"), dir);
-        return -1;
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        g_autofree char *top = g_path_get_dirname(dir);
+        g_autofree char *lib = g_path_get_dirname(top);
+
+        if (g_mkdir_with_parents(dir, 0700) < 0) {
+            xsnapReportSystemError(errno, _("cannot create directory '%1$s'"), dir);
+            return -1;
+        }
+        /* Make the new directories themselves durable. */
+        if (xsnapSnapshotStoreSyncDir(top) < 0 || xsnapSnapshotStoreSyncDir(lib) < 0)
+            return -1;
     }
 
     tmp = g_strdup_printf("%s/.%s.xml.XXXXXX", dir, name);
