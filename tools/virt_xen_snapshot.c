@@ -20,7 +20,7 @@ struct _vxsCommand {
 
 static const vxsCommand commands[] = {
     { "xml", vxsCmdXml, N_("xml [--redefine] [--internal] FILE|-") },
-    { "list", vxsCmdList, N_("list [--tree] [--root LIBDIR] DOMAIN") },
+    { "list", vxsCmdList, N_("list [--root LIBDIR] [--tree|--name|--parent] [FILTERS] [--from NAME|--current] DOMAIN") },
 };
 
 
