@@ -174,6 +174,11 @@ for bad in "--tree --name" "--roots --from Alpha" "--tree --leaves" "--descendan
         echo "ok: list $bad refused"
     fi
 done
+if ! "$tool" list --help >/dev/null || ! "$tool" list -h >/dev/null; then
+    echo "FAIL: list --help"; failed=1
+else
+    echo "ok: list --help"
+fi
 if "$tool" list --root "$lib" --from nosuch test >/dev/null 2>"$tmp/err" ||
    ! grep -q nosuch "$tmp/err"; then
     echo "FAIL: unknown --from snapshot"; failed=1

@@ -86,6 +86,10 @@ vxsListParseArgs(int argc, char **argv, vxsListArgs *args)
         size_t j;
         bool known = false;
 
+        if (g_str_equal(arg, "--help") || g_str_equal(arg, "-h")) {
+            vxsListUsage(stdout);
+            return 1;
+        }
         if (!g_str_has_prefix(arg, "--") || g_str_equal(arg, "--")) {
             if (g_str_equal(arg, "--")) {
                 if (++i >= argc)
@@ -98,10 +102,6 @@ vxsListParseArgs(int argc, char **argv, vxsListArgs *args)
             }
             args->domain = arg;
             continue;
-        }
-        if (g_str_equal(arg, "--help") || g_str_equal(arg, "-h")) {
-            vxsListUsage(stdout);
-            return 1;
         }
         if (g_str_has_prefix(arg, "--root") || g_str_has_prefix(arg, "--from")) {
             const char *eq = strchr(arg, '=');
