@@ -103,8 +103,8 @@ xsnapDiskPlanItemActivePath(const xsnapDiskPlanItem *item)
 }
 
 
-static xsnapDiskPlanItem *
-xsnapDiskPlanGet(xsnapDiskPlan *plan, size_t i)
+xsnapDiskPlanItem *
+xsnapDiskPlanGetItem(xsnapDiskPlan *plan, size_t i)
 {
     return g_ptr_array_index(plan->disks, i);
 }
@@ -139,7 +139,7 @@ xsnapPathExists(const char *path)
 static int
 xsnapDiskPlanValidateItem(xsnapDiskPlan *plan, size_t idx)
 {
-    xsnapDiskPlanItem *item = xsnapDiskPlanGet(plan, idx);
+    xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, idx);
 
     if (!item->target || !*item->target) {
         xsnapReportError(VIR_ERR_INVALID_ARG, "%s",
@@ -147,7 +147,7 @@ xsnapDiskPlanValidateItem(xsnapDiskPlan *plan, size_t idx)
         return -1;
     }
     for (size_t j = 0; j < idx; j++) {
-        xsnapDiskPlanItem *other = xsnapDiskPlanGet(plan, j);
+        xsnapDiskPlanItem *other = xsnapDiskPlanGetItem(plan, j);
         if (g_str_equal(other->target, item->target)) {
             xsnapReportError(VIR_ERR_INVALID_ARG,
                              _("disk '%1$s' appears twice in the snapshot plan"),
@@ -185,7 +185,7 @@ xsnapDiskPlanValidateItem(xsnapDiskPlan *plan, size_t idx)
         return -1;
     }
     for (size_t j = 0; j < plan->disks->len; j++) {
-        xsnapDiskPlanItem *other = xsnapDiskPlanGet(plan, j);
+        xsnapDiskPlanItem *other = xsnapDiskPlanGetItem(plan, j);
         if (other->path && xsnapDiskSameFile(other->path, item->newPath)) {
             xsnapReportError(VIR_ERR_INVALID_ARG,
                              _("overlay '%1$s' of disk '%2$s' is the image of disk '%3$s'"),
@@ -326,7 +326,7 @@ static int
 xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapBlockNodeList *list)
 {
     for (size_t i = 0; i < plan->disks->len; i++) {
-        xsnapDiskPlanItem *item = xsnapDiskPlanGet(plan, i);
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
         const xsnapBlockNode *node;
 
         if (item->mode == XSNAP_DISK_SNAPSHOT_NO)
@@ -384,7 +384,7 @@ xsnapDiskPlanUndoOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon,
     bool gone = broken && xsnapDiskQemuIsGone(xsnapQemuMonitorGetPath(mon));
 
     for (size_t k = plan->disks->len; k > 0; k--) {
-        xsnapDiskPlanItem *item = xsnapDiskPlanGet(plan, k - 1);
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, k - 1);
 
         if (item->mode == XSNAP_DISK_SNAPSHOT_INTERNAL && transactionSent && gone) {
             /* QEMU may have written the snapshot before it died. */
@@ -421,7 +421,7 @@ xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
         return -1;
 
     for (size_t i = 0; i < plan->disks->len; i++) {
-        xsnapDiskPlanItem *item = xsnapDiskPlanGet(plan, i);
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
         g_autofree char *nodeName = NULL;
 
         if (item->mode != XSNAP_DISK_SNAPSHOT_EXTERNAL)
@@ -438,7 +438,7 @@ xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 
     actions = json_object_new_array();
     for (size_t i = 0; i < plan->disks->len; i++) {
-        xsnapDiskPlanItem *item = xsnapDiskPlanGet(plan, i);
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
 
         if (item->mode == XSNAP_DISK_SNAPSHOT_INTERNAL)
             json_object_array_add(actions,
@@ -461,7 +461,7 @@ xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
         return -1;
     }
     for (size_t i = 0; i < plan->disks->len; i++)
-        xsnapDiskPlanGet(plan, i)->createdFile = false;
+        xsnapDiskPlanGetItem(plan, i)->createdFile = false;
     return 0;
 
  error:
@@ -475,7 +475,7 @@ static int
 xsnapDiskPlanCheckOffline(xsnapDiskPlan *plan)
 {
     for (size_t i = 0; i < plan->disks->len; i++) {
-        xsnapDiskPlanItem *item = xsnapDiskPlanGet(plan, i);
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
         g_autoptr(xsnapQemuImgInfo) info = NULL;
 
         if (item->mode == XSNAP_DISK_SNAPSHOT_NO)
@@ -509,7 +509,7 @@ xsnapDiskPlanUndoOffline(xsnapDiskPlan *plan)
     g_autoptr(xsnapError) saved = xsnapSaveLastError();
 
     for (size_t k = plan->disks->len; k > 0; k--) {
-        xsnapDiskPlanItem *item = xsnapDiskPlanGet(plan, k - 1);
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, k - 1);
 
         if (item->mode == XSNAP_DISK_SNAPSHOT_INTERNAL && item->done)
             xsnapQemuImgSnapshot(XSNAP_QEMU_IMG_SNAPSHOT_DELETE, item->path,
@@ -530,7 +530,7 @@ xsnapDiskPlanRunOffline(xsnapDiskPlan *plan)
         return -1;
 
     for (size_t i = 0; i < plan->disks->len; i++) {
-        xsnapDiskPlanItem *item = xsnapDiskPlanGet(plan, i);
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
         int rc = 0;
 
         if (item->mode == XSNAP_DISK_SNAPSHOT_INTERNAL)
@@ -545,7 +545,7 @@ xsnapDiskPlanRunOffline(xsnapDiskPlan *plan)
         item->done = true;
     }
     for (size_t i = 0; i < plan->disks->len; i++)
-        xsnapDiskPlanGet(plan, i)->createdFile = false;
+        xsnapDiskPlanGetItem(plan, i)->createdFile = false;
     return 0;
 }
 

@@ -61,6 +61,9 @@ xsnapDiskPlanItem *xsnapDiskPlanAddDisk(xsnapDiskPlan *plan, const char *target,
                                         xsnapDiskSnapshotMode mode,
                                         const char *newPath, bool reuse);
 
+/* The @i-th disk of @plan; borrowed. */
+xsnapDiskPlanItem *xsnapDiskPlanGetItem(xsnapDiskPlan *plan, size_t i);
+
 /*
  * Checks the plan without touching anything: modes against formats
  * (internal needs qcow2), absolute and distinct overlay paths, existing

@@ -270,7 +270,7 @@ xsnapQemuImgSnapshot(xsnapQemuImgSnapshotOp op, const char *path,
                      const char *name)
 {
     static const char *const opFlag[] = { "-c", "-a", "-d" };
-    const char *argv[] = { xsnapQemuImgBinary(), "snapshot", "-f", "qcow2",
+    const char *argv[] = { xsnapQemuImgBinary(), "snapshot", "-q",
                            opFlag[op], name, path, NULL };
 
     G_STATIC_ASSERT(G_N_ELEMENTS(opFlag) == XSNAP_QEMU_IMG_SNAPSHOT_LAST);
