@@ -122,10 +122,10 @@ testOfflineRollback(const void *data XSNAP_UNUSED)
     /* wrong format in the plan: refused before anything runs */
     {
         g_autoptr(xsnapDiskPlan) p = xsnapDiskPlanNew("fmt");
-        xsnapDiskPlanAddDisk(p, "hda", paths[0], "raw", XSNAP_DISK_SNAPSHOT_EXTERNAL,
+        xsnapDiskPlanAddDisk(p, "hdb", paths[1], "qcow2", XSNAP_DISK_SNAPSHOT_EXTERNAL,
                              ovB, false);
         CHECK(xsnapDiskPlanRunOffline(p) < 0);
-        CHECK(strstr(xsnapGetLastErrorMessage(), "is 'qcow2', not 'raw'"));
+        CHECK(strstr(xsnapGetLastErrorMessage(), "qcow2"));
         CHECK(xsnapTestCountFiles(dir) == files);
     }
     ret = 0;
@@ -162,6 +162,8 @@ testOfflineCommitMiddle(const void *data XSNAP_UNUSED)
     CHECK(xsnapTestImageCheck(top, "qcow2", 0x03, 131072) == 0);
     /* not in the chain */
     CHECK(xsnapDiskCommit(NULL, "hda", top, "/nowhere.qcow2", base, 0, NULL, NULL) < 0);
+    CHECK(strstr(xsnapGetLastErrorMessage(), "not in that order"));
+    CHECK(xsnapDiskCommit(NULL, "hda", top, base, top, 0, NULL, NULL) < 0);
     ret = 0;
  cleanup:
     return ret;

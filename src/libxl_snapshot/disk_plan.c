@@ -249,7 +249,7 @@ xsnapDiskResolveBacking(const char *image, const char *backing)
 static int
 xsnapDiskCheckReuse(const xsnapDiskPlanItem *item)
 {
-    g_autoptr(xsnapQemuImgInfo) info = xsnapQemuImgGetInfo(item->newPath, NULL);
+    g_autoptr(xsnapQemuImgInfo) info = xsnapQemuImgGetInfo(item->newPath, "qcow2");
     g_autofree char *backing = NULL;
 
     if (!info)
@@ -480,7 +480,8 @@ xsnapDiskPlanCheckOffline(xsnapDiskPlan *plan)
 
         if (item->mode == XSNAP_DISK_SNAPSHOT_NO)
             continue;
-        if (!(info = xsnapQemuImgGetInfo(item->path, NULL)))
+        /* Never probe: a guest can make a raw image look like anything. */
+        if (!(info = xsnapQemuImgGetInfo(item->path, item->format)))
             return -1;
         if (!g_str_equal(info->format, item->format)) {
             xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED,
@@ -583,26 +584,71 @@ xsnapDiskDeleteInternal(xsnapQemuMonitor *mon, const char *target,
 }
 
 
-/* Finds the image whose backing file is @child's lower neighbour @img, offline. */
-static char *
-xsnapDiskFindOverlayOf(const char *activePath, const char *img)
+typedef struct _xsnapDiskLayer xsnapDiskLayer;
+struct _xsnapDiskLayer {
+    char *path;
+    char *format;
+};
+
+static void
+xsnapDiskLayerFree(xsnapDiskLayer *layer)
 {
+    g_free(layer->path);
+    g_free(layer->format);
+    g_free(layer);
+}
+
+
+/*
+ * The backing chain of the qcow2 image @activePath, top first, read
+ * with qemu-img using each image's declared backing format (no probing).
+ */
+static GPtrArray *
+xsnapDiskChainWalk(const char *activePath)
+{
+    g_autoptr(GPtrArray) chain = g_ptr_array_new_with_free_func((GDestroyNotify)xsnapDiskLayerFree);
     g_autofree char *cur = g_strdup(activePath);
-    unsigned int depth;
+    g_autofree char *fmt = g_strdup("qcow2");
 
-    for (depth = 0; depth < 256; depth++) {
-        g_autoptr(xsnapQemuImgInfo) info = xsnapQemuImgGetInfo(cur, NULL);
-        g_autofree char *backing = NULL;
+    while (cur) {
+        g_autoptr(xsnapQemuImgInfo) info = NULL;
+        xsnapDiskLayer *layer;
 
-        if (!info || !info->backingFile)
+        if (chain->len >= 256) {
+            xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                             _("backing chain of '%1$s' is too long"), activePath);
             return NULL;
-        backing = xsnapDiskResolveBacking(cur, info->backingFile);
-        if (xsnapDiskSameFile(backing, img))
-            return g_steal_pointer(&cur);
-        g_free(cur);
-        cur = g_steal_pointer(&backing);
+        }
+        if (!(info = xsnapQemuImgGetInfo(cur, fmt)))
+            return NULL;
+        layer = g_new0(xsnapDiskLayer, 1);
+        layer->path = g_steal_pointer(&cur);
+        layer->format = g_steal_pointer(&fmt);
+        g_ptr_array_add(chain, layer);
+        if (!info->backingFile)
+            break;
+        if (!info->backingFormat) {
+            xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                             _("image '%1$s' does not declare the format of its backing file '%2$s'"),
+                             layer->path, info->backingFile);
+            return NULL;
+        }
+        cur = xsnapDiskResolveBacking(layer->path, info->backingFile);
+        fmt = g_strdup(info->backingFormat);
     }
-    return NULL;
+    return g_steal_pointer(&chain);
+}
+
+
+static int
+xsnapDiskChainFind(GPtrArray *chain, const char *path)
+{
+    for (size_t i = 0; i < chain->len; i++) {
+        xsnapDiskLayer *layer = g_ptr_array_index(chain, i);
+        if (xsnapDiskSameFile(layer->path, path))
+            return (int)i;
+    }
+    return -1;
 }
 
 
@@ -610,24 +656,54 @@ static int
 xsnapDiskCommitOffline(const char *target, const char *activePath,
                        const char *top, const char *base)
 {
-    g_autofree char *above = NULL;
-    g_autoptr(xsnapQemuImgInfo) baseInfo = NULL;
+    g_autoptr(GPtrArray) chain = NULL;
+    xsnapDiskLayer *baseLayer;
+    xsnapDiskLayer *above;
+    int iTop;
+    int iBase;
 
-    if (!top || xsnapDiskSameFile(top, activePath))
-        return xsnapQemuImgCommit(activePath, base);
-
-    if (!(above = xsnapDiskFindOverlayOf(activePath, top))) {
-        if (xsnapGetLastError() == NULL)
-            xsnapReportError(VIR_ERR_OPERATION_INVALID,
-                             _("image '%1$s' is not in the backing chain of disk '%2$s'"),
-                             top, target);
+    if (!(chain = xsnapDiskChainWalk(activePath)))
+        return -1;
+    iTop = top ? xsnapDiskChainFind(chain, top) : 0;
+    iBase = xsnapDiskChainFind(chain, base);
+    if (iTop < 0 || iBase <= iTop) {
+        xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                         _("images '%1$s' and '%2$s' are not in that order in the backing chain of disk '%3$s'"),
+                         top ? top : activePath, base, target);
         return -1;
     }
-    if (!(baseInfo = xsnapQemuImgGetInfo(base, NULL)) ||
-        xsnapQemuImgCommit(top, base) < 0)
+    baseLayer = g_ptr_array_index(chain, iBase);
+    if (xsnapQemuImgCommit(((xsnapDiskLayer *)g_ptr_array_index(chain, iTop))->path,
+                           baseLayer->path) < 0)
         return -1;
-    /* @top's data is now in @base, so the metadata-only rebase is safe. */
-    return xsnapQemuImgRebase(above, base, baseInfo->format, true);
+    if (iTop == 0)
+        return 0;
+    /* The data of @top is in @base now, so a metadata-only rebase is safe. */
+    above = g_ptr_array_index(chain, iTop - 1);
+    return xsnapQemuImgRebase(above->path, baseLayer->path, baseLayer->format, true);
+}
+
+
+/* Cancels a job and dismisses it once it concluded, keeping the caller's error. */
+static void
+xsnapDiskJobAbandon(xsnapQemuMonitor *mon, const char *jobId)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+    xsnapQemuJobInfo info = { 0 };
+
+    if (xsnapQemuJobCancel(mon, jobId) == 0) {
+        for (int i = 0; i < 250; i++) {
+            if (xsnapQemuJobQuery(mon, jobId, &info) != 1)
+                break;
+            if (g_str_equal(info.status, "concluded")) {
+                xsnapQemuJobDismiss(mon, jobId);
+                break;
+            }
+            g_usleep(20 * 1000);
+        }
+    }
+    xsnapQemuJobInfoClear(&info);
+    xsnapRestoreLastError(g_steal_pointer(&saved));
 }
 
 
@@ -706,7 +782,7 @@ xsnapDiskCommit(xsnapQemuMonitor *mon, const char *target,
             xsnapReportError(VIR_ERR_OPERATION_TIMEOUT,
                              _("commit of disk '%1$s' did not finish in %2$u ms; cancelled"),
                              target, timeoutMs);
-            xsnapQemuJobCancel(mon, jobId);
+            xsnapDiskJobAbandon(mon, jobId);
             goto cleanup;
         }
         g_usleep(20 * 1000);

@@ -281,7 +281,7 @@ xsnapQemuImgSnapshot(xsnapQemuImgSnapshotOp op, const char *path,
 int
 xsnapQemuImgSnapshotList(const char *path, GStrv *names)
 {
-    g_autoptr(xsnapQemuImgInfo) info = xsnapQemuImgGetInfo(path, NULL);
+    g_autoptr(xsnapQemuImgInfo) info = xsnapQemuImgGetInfo(path, "qcow2");
 
     if (!info)
         return -1;
@@ -304,12 +304,14 @@ xsnapQemuImgCreateOverlay(const char *path, const char *backing,
 int
 xsnapQemuImgCommit(const char *path, const char *base)
 {
-    const char *argv[9];
+    const char *argv[11];
     size_t n = 0;
 
     argv[n++] = xsnapQemuImgBinary();
     argv[n++] = "commit";
     argv[n++] = "-q";
+    argv[n++] = "-f";
+    argv[n++] = "qcow2";
     argv[n++] = "-d";
     if (base) {
         argv[n++] = "-b";
@@ -325,12 +327,14 @@ int
 xsnapQemuImgRebase(const char *path, const char *backing,
                    const char *backingFormat, bool unsafe)
 {
-    const char *argv[11];
+    const char *argv[13];
     size_t n = 0;
 
     argv[n++] = xsnapQemuImgBinary();
     argv[n++] = "rebase";
     argv[n++] = "-q";
+    argv[n++] = "-f";
+    argv[n++] = "qcow2";
     if (unsafe)
         argv[n++] = "-u";
     argv[n++] = "-F";

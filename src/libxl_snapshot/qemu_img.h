@@ -62,7 +62,7 @@ typedef enum {
 int xsnapQemuImgSnapshot(xsnapQemuImgSnapshotOp op, const char *path,
                          const char *name);
 
-/* `qemu-img snapshot -l` parsed through info: names into @names (caller frees). */
+/* Internal snapshot names of qcow2 image @path (like `qemu-img snapshot -l`); caller frees. */
 int xsnapQemuImgSnapshotList(const char *path, GStrv *names);
 
 /*
@@ -72,9 +72,9 @@ int xsnapQemuImgSnapshotList(const char *path, GStrv *names);
 int xsnapQemuImgCreateOverlay(const char *path, const char *backing,
                               const char *backingFormat);
 
-/* `qemu-img commit -f qcow2 [-b base] -d path`: writes @path into @base (or its backing). */
+/* `qemu-img commit -f qcow2 -d [-b base] path`: writes qcow2 @path into @base (or its backing). */
 int xsnapQemuImgCommit(const char *path, const char *base);
 
-/* `qemu-img rebase -f qcow2 [-u] -F fmt -b backing path`. */
+/* `qemu-img rebase -f qcow2 [-u] -F fmt -b backing path` on qcow2 @path. */
 int xsnapQemuImgRebase(const char *path, const char *backing,
                        const char *backingFormat, bool unsafe);

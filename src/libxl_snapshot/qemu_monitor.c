@@ -185,7 +185,7 @@ xsnapQemuMonitorReadMessage(xsnapQemuMonitor *mon, gint64 deadline)
     }
 
     for (;;) {
-        guint8 *nl = memchr(mon->rbuf->data, '\n', mon->rbuf->len);
+        guint8 *nl = mon->rbuf->len ? memchr(mon->rbuf->data, '\n', mon->rbuf->len) : NULL;
         struct pollfd pfd = { .fd = mon->fd, .events = POLLIN };
         guint8 chunk[65536];
         ssize_t n;
