@@ -232,6 +232,16 @@ testFake(const void *data)
     }
     if (tc->expectError)
         CHECK(rc < 0 && strstr(xsnapGetLastErrorMessage(), tc->expectError));
+    if (tc->expectEvents == 2) {
+        /* the queued event is found; a missing one times out, harmlessly */
+        CHECK(xsnapQemuMonitorWaitEvent(mon, "B", 100, &ev) == 0);
+        CHECK(g_str_equal(xsnapJSONGetString(ev, "event"), "B"));
+        json_object_put(ev);
+        CHECK(xsnapQemuMonitorWaitEvent(mon, "Z", 100, &ev) < 0);
+        CHECK(xsnapGetLastErrorCode() == VIR_ERR_OPERATION_TIMEOUT);
+        CHECK(!xsnapQemuMonitorIsBroken(mon));
+        events++;
+    }
     while ((ev = xsnapQemuMonitorPopEvent(mon))) {
         events++;
         json_object_put(ev);

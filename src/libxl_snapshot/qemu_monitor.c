@@ -172,11 +172,14 @@ xsnapQemuMonitorParseLine(xsnapQemuMonitor *mon, const char *line, size_t len)
 
 /*
  * Reads the next complete message, waiting until @deadline. Returns the
- * object (caller puts it) or NULL with an error reported; any failure
- * breaks the monitor since the stream cannot be resynchronised.
+ * object (caller puts it) or NULL with an error reported. Any failure
+ * breaks the monitor since the stream cannot be resynchronised; so does
+ * a timeout when @timeoutBreaks (a command QEMU did not answer leaves
+ * its state unknown), while a timeout waiting for an event does not.
  */
 static json_object *
-xsnapQemuMonitorReadMessage(xsnapQemuMonitor *mon, gint64 deadline)
+xsnapQemuMonitorReadMessage(xsnapQemuMonitor *mon, gint64 deadline,
+                            bool timeoutBreaks)
 {
     if (mon->broken || mon->fd < 0) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED,
@@ -238,7 +241,8 @@ xsnapQemuMonitorReadMessage(xsnapQemuMonitor *mon, gint64 deadline)
             xsnapReportError(VIR_ERR_OPERATION_TIMEOUT,
                              _("timed out waiting for QEMU on QMP socket '%1$s'"),
                              mon->path);
-            xsnapQemuMonitorMarkBroken(mon);
+            if (timeoutBreaks)
+                xsnapQemuMonitorMarkBroken(mon);
             return NULL;
         }
         n = recv(mon->fd, chunk, sizeof(chunk), 0);
@@ -314,7 +318,7 @@ xsnapQemuMonitorHandshake(xsnapQemuMonitor *mon, gint64 deadline)
      * backlog but greets us only when that client leaves, so the
      * greeting wait covers the busy case.
      */
-    if (!(greeting = xsnapQemuMonitorReadMessage(mon, deadline)))
+    if (!(greeting = xsnapQemuMonitorReadMessage(mon, deadline, true)))
         return -1;
     if (!json_object_object_get_ex(greeting, "QMP", &qmp) ||
         !json_object_is_type(qmp, json_type_object)) {
@@ -559,7 +563,7 @@ xsnapQemuMonitorCommand(xsnapQemuMonitor *mon, json_object *cmd,
         return -1;
 
     for (;;) {
-        json_object *msg = xsnapQemuMonitorReadMessage(mon, deadline);
+        json_object *msg = xsnapQemuMonitorReadMessage(mon, deadline, true);
         json_object *idObj;
 
         if (!msg)
@@ -646,7 +650,7 @@ xsnapQemuMonitorWaitEvent(xsnapQemuMonitor *mon, const char *name,
     }
 
     for (;;) {
-        json_object *msg = xsnapQemuMonitorReadMessage(mon, deadline);
+        json_object *msg = xsnapQemuMonitorReadMessage(mon, deadline, false);
         const char *ev;
 
         if (!msg)
