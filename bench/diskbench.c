@@ -1,0 +1,217 @@
+/*
+ * diskbench.c: timing of the disk snapshot engine (not a test)
+ *
+ * Online: N disks (1, 4, 16) snapshotted as ONE transaction versus one
+ * transaction per disk, for internal and external snapshots, on a real
+ * QEMU started like the simulated Xen host starts it.
+ * Offline: our plan versus running plain `qemu-img snapshot -c` and
+ * `qemu-img create` directly; the overhead is given as a ratio.
+ *
+ * Usage: bench/diskbench [repetitions]   (prints a Markdown report)
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "disk_plan.h"
+#include "disktestutils.h"
+#include "qemu_img.h"
+#include "testutils.h"
+#include "util_error.h"
+
+static int reps = 7;
+
+static int
+cmpDouble(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+
+static double
+median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmpDouble);
+    return v[n / 2];
+}
+
+
+static double
+nowMs(void)
+{
+    return (double)g_get_monotonic_time() / 1000.0;
+}
+
+
+static void
+die(const char *what)
+{
+    fprintf(stderr, "diskbench: %s: %s\n", what, xsnapGetLastErrorMessage());
+    exit(EXIT_FAILURE);
+}
+
+
+/* Median milliseconds for snapshotting @n disks, one plan or @n plans. */
+static double
+benchOnline(size_t n, xsnapDiskSnapshotMode mode, bool perDisk)
+{
+    g_autofree char *name = g_strdup_printf("online-%zu-%d-%d", n, mode, perDisk);
+    g_autofree char *dir = xsnapTestMakeDir(name);
+    xsnapTestDisk disks[16];
+    char *paths[16];
+    char *targets[16];
+    char *active[16];
+    double t[64];
+    xsnapTestQemu *qemu;
+
+    for (size_t i = 0; i < n; i++) {
+        targets[i] = g_strdup_printf("xvd%c", (char)('a' + i));
+        paths[i] = g_strdup_printf("%s/%s.qcow2", dir, targets[i]);
+        active[i] = g_strdup(paths[i]);
+        disks[i] = (xsnapTestDisk){ targets[i], paths[i], "qcow2" };
+        if (xsnapTestCreateImage(paths[i], "qcow2") < 0)
+            die("create image");
+    }
+    if (!(qemu = xsnapTestQemuStart(dir, disks, n)))
+        die("start QEMU");
+
+    for (int r = 0; r < reps; r++) {
+        g_autofree char *snap = g_strdup_printf("s%d", r);
+        g_autoptr(xsnapDiskPlan) all = xsnapDiskPlanNew(snap);
+        double start;
+
+        for (size_t i = 0; i < n; i++) {
+            g_autofree char *ov = g_strdup_printf("%s/%s.%s", dir, targets[i], snap);
+            xsnapDiskPlanAddDisk(all, targets[i], active[i], "qcow2", mode, ov, false);
+        }
+        start = nowMs();
+        if (perDisk) {
+            for (size_t i = 0; i < n; i++) {
+                xsnapDiskPlanItem *it = xsnapDiskPlanGetItem(all, i);
+                g_autoptr(xsnapDiskPlan) one = xsnapDiskPlanNew(snap);
+                xsnapDiskPlanAddDisk(one, it->target, it->path, it->format, it->mode,
+                                     it->newPath, false);
+                if (xsnapDiskPlanRunOnline(one, qemu->mon) < 0)
+                    die("per-disk plan");
+            }
+        } else if (xsnapDiskPlanRunOnline(all, qemu->mon) < 0) {
+            die("plan");
+        }
+        t[r] = nowMs() - start;
+        for (size_t i = 0; i < n; i++) {
+            g_free(active[i]);
+            active[i] = g_strdup(xsnapDiskPlanItemActivePath(xsnapDiskPlanGetItem(all, i)));
+        }
+    }
+    xsnapTestQemuStop(qemu);
+    for (size_t i = 0; i < n; i++) {
+        g_free(targets[i]);
+        g_free(paths[i]);
+        g_free(active[i]);
+    }
+    return median(t, reps);
+}
+
+
+static double
+runArgv(const char *const *argv)
+{
+    double start = nowMs();
+
+    if (xsnapCommandRun(argv, 60000, NULL) < 0)
+        die(argv[0]);
+    return nowMs() - start;
+}
+
+
+/* Offline: ours versus plain qemu-img, median ms each. */
+static void
+benchOffline(bool external, double *ours, double *plain)
+{
+    g_autofree char *dir = xsnapTestMakeDir(external ? "offline-ext" : "offline-int");
+    g_autofree char *img = g_strdup_printf("%s/disk.qcow2", dir);
+    double to[64];
+    double tp[64];
+
+    if (xsnapTestCreateImage(img, "qcow2") < 0)
+        die("create image");
+    for (int r = 0; r < reps; r++) {
+        g_autofree char *snapA = g_strdup_printf("a%d", r);
+        g_autofree char *snapB = g_strdup_printf("b%d", r);
+        g_autofree char *ovA = g_strdup_printf("%s/disk.%s", dir, snapA);
+        g_autofree char *ovB = g_strdup_printf("%s/disk.%s", dir, snapB);
+        g_autoptr(xsnapDiskPlan) plan = xsnapDiskPlanNew(snapA);
+        double start;
+
+        xsnapDiskPlanAddDisk(plan, "hda", img, "qcow2",
+                             external ? XSNAP_DISK_SNAPSHOT_EXTERNAL :
+                             XSNAP_DISK_SNAPSHOT_INTERNAL, ovA, false);
+        start = nowMs();
+        if (xsnapDiskPlanRunOffline(plan) < 0)
+            die("offline plan");
+        to[r] = nowMs() - start;
+
+        if (external) {
+            const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2",
+                                   "-b", img, ovB, NULL };
+            tp[r] = runArgv(argv);
+        } else {
+            const char *argv[] = { "qemu-img", "snapshot", "-c", snapB, img, NULL };
+            tp[r] = runArgv(argv);
+        }
+    }
+    *ours = median(to, reps);
+    *plain = median(tp, reps);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    static const size_t sizes[] = { 1, 4, 16 };
+
+    if (argc > 1)
+        reps = CLAMP(atoi(argv[1]), 1, 64);
+    if (!xsnapTestHaveQemu()) {
+        fprintf(stderr, "diskbench: needs qemu-system-x86_64, qemu-img, qemu-io, stdbuf\n");
+        return EXIT_AM_SKIP;
+    }
+
+    printf("Median of %d runs, milliseconds.\n\n", reps);
+    printf("### Online (QMP), qcow2 disks\n\n");
+    printf("| disks | mode | one transaction | one transaction per disk | per-disk / one |\n");
+    printf("|---:|---|---:|---:|---:|\n");
+    for (size_t s = 0; s < G_N_ELEMENTS(sizes); s++) {
+        for (int m = XSNAP_DISK_SNAPSHOT_INTERNAL; m <= XSNAP_DISK_SNAPSHOT_EXTERNAL; m++) {
+            double one = benchOnline(sizes[s], m, false);
+            double each = benchOnline(sizes[s], m, true);
+            printf("| %zu | %s | %.1f | %.1f | %.2f |\n", sizes[s],
+                   xsnapDiskSnapshotModeTypeToString(m), one, each, each / one);
+            fflush(stdout);
+        }
+    }
+
+    printf("\n### Offline (qemu-img), one qcow2 disk\n\n");
+    printf("| operation | our plan | plain qemu-img | overhead ratio |\n");
+    printf("|---|---:|---:|---:|\n");
+    for (int e = 0; e <= 1; e++) {
+        double ours;
+        double plain;
+        benchOffline(e, &ours, &plain);
+        printf("| %s | %.1f | %.1f | %.2f |\n",
+               e ? "external (`qemu-img create -b`)" : "internal (`qemu-img snapshot -c`)",
+               ours, plain, ours / plain);
+    }
+
+    if (!getenv("XSNAP_TEST_TMP")) {
+        const char *rm[] = { "rm", "-rf", xsnapTestTmpDir(), NULL };
+        xsnapCommandRun(rm, 60000, NULL);
+    }
+    return 0;
+}

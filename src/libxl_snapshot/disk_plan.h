@@ -1,0 +1,146 @@
+/*
+ * disk_plan.h: the disk snapshot engine
+ *
+ * One plan per snapshot lists every disk of the domain. Online, the plan
+ * runs as ONE QMP transaction through the device model; offline, through
+ * qemu-img. Either way it completes, or leaves every image exactly as it
+ * was and removes every file it created (and only those).
+ */
+#pragma once
+
+#include "qemu_monitor.h"
+
+typedef enum {
+    XSNAP_DISK_SNAPSHOT_NO,
+    XSNAP_DISK_SNAPSHOT_INTERNAL,
+    XSNAP_DISK_SNAPSHOT_EXTERNAL,
+
+    XSNAP_DISK_SNAPSHOT_LAST
+} xsnapDiskSnapshotMode;
+
+XSNAP_ENUM_DECL(xsnapDiskSnapshotMode);
+
+typedef struct _xsnapDiskPlanItem xsnapDiskPlanItem;
+struct _xsnapDiskPlanItem {
+    char *target;         /* guest device, e.g. "xvda" */
+    char *path;           /* current active image */
+    char *format;         /* its format: "raw", "qcow2", ... */
+    xsnapDiskSnapshotMode mode;
+    char *newPath;        /* external: the new overlay */
+    bool reuse;           /* external: @newPath exists and is to be used */
+
+    /* Filled while the plan runs. */
+    char *nodeName;       /* online: QEMU node of @path */
+    char *overlayNode;    /* online: QEMU node of @newPath */
+    bool createdFile;     /* we created @newPath, so undo removes it */
+    bool done;            /* offline: this disk's step completed */
+};
+
+typedef struct _xsnapDiskPlan xsnapDiskPlan;
+struct _xsnapDiskPlan {
+    char *snapName;
+    GPtrArray *disks;     /* xsnapDiskPlanItem * */
+};
+
+/* Test hook, called online after the preparation and before the transaction. */
+typedef void (*xsnapDiskPlanHook)(xsnapDiskPlan *plan, void *opaque);
+void xsnapDiskPlanSetTestHook(xsnapDiskPlanHook hook, void *opaque);
+
+/* Returns a new empty plan for snapshot @snapName. */
+xsnapDiskPlan *xsnapDiskPlanNew(const char *snapName);
+void xsnapDiskPlanFree(xsnapDiskPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xsnapDiskPlan, xsnapDiskPlanFree);
+
+/*
+ * Adds one disk. @newPath is required for EXTERNAL (see
+ * xsnapDiskOverlayPathDefault) and ignored otherwise. Strings are copied.
+ * Returns a borrowed pointer to the new item.
+ */
+xsnapDiskPlanItem *xsnapDiskPlanAddDisk(xsnapDiskPlan *plan, const char *target,
+                                        const char *path, const char *format,
+                                        xsnapDiskSnapshotMode mode,
+                                        const char *newPath, bool reuse);
+
+/* The @i-th disk of @plan; borrowed. */
+xsnapDiskPlanItem *xsnapDiskPlanGetItem(xsnapDiskPlan *plan, size_t i);
+
+/*
+ * Checks the plan without touching anything: modes against formats
+ * (internal needs qcow2), absolute and distinct overlay paths, existing
+ * targets only with reuse, no duplicate targets. Returns 0 or -1.
+ */
+int xsnapDiskPlanValidate(xsnapDiskPlan *plan);
+
+/*
+ * Runs the plan on the running device model behind @mon as one
+ * transaction. On success each external disk's active image is its
+ * newPath. On failure every added node and created file is removed
+ * and -1 is returned with the first error.
+ */
+int xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
+
+/* Same contract, offline through qemu-img (the domain is not running). */
+int xsnapDiskPlanRunOffline(xsnapDiskPlan *plan);
+
+/*
+ * The image each disk uses after the plan ran: newPath for external
+ * disks, else path. Borrowed.
+ */
+const char *xsnapDiskPlanItemActivePath(const xsnapDiskPlanItem *item);
+
+/* Progress of a block job, passed to the caller's callback while polling. */
+typedef struct _xsnapDiskJobProgress xsnapDiskJobProgress;
+struct _xsnapDiskJobProgress {
+    const char *target;
+    const char *jobId;
+    const char *status;        /* QEMU job status */
+    unsigned long long current;
+    unsigned long long total;
+};
+typedef void (*xsnapDiskProgressFunc)(const xsnapDiskJobProgress *progress,
+                                      void *opaque);
+
+/*
+ * Deletes internal snapshot @name of disk @target whose image is @path:
+ * online through blockdev-snapshot-delete-internal-sync when @mon is
+ * non-NULL, else with qemu-img snapshot -d. Returns 0 or -1.
+ */
+int xsnapDiskDeleteInternal(xsnapQemuMonitor *mon, const char *target,
+                            const char *path, const char *name);
+
+/*
+ * Merges an external snapshot: commits image @top into @base.
+ * @activePath is the disk's active image. When @top is the active image
+ * (or NULL), this is an active commit: the job is driven to ready, then
+ * completed (pivot) so the disk runs on @base and @top is unused; the
+ * node of @top is removed from QEMU. Otherwise @top is committed into
+ * @base and dropped from the chain. Offline (@mon NULL) qemu-img commit
+ * does the same on the files. @timeoutMs bounds the job.
+ * Returns 0 or -1.
+ */
+int xsnapDiskCommit(xsnapQemuMonitor *mon, const char *target,
+                    const char *activePath, const char *top, const char *base,
+                    unsigned int timeoutMs,
+                    xsnapDiskProgressFunc progress, void *opaque);
+
+/*
+ * libvirt's default name of an external overlay: @source with everything
+ * from the last '.' of its file name dropped, then ".<snapName>".
+ * Caller frees.
+ */
+char *xsnapDiskOverlayPathDefault(const char *source, const char *snapName);
+
+/* Reverts disk image @path to its internal snapshot @name (offline). */
+int xsnapDiskRevertInternal(const char *path, const char *name);
+
+/*
+ * Reverts to an external snapshot (offline): creates a fresh qcow2
+ * overlay over @snapImage (the image that was the backing when the
+ * snapshot was taken, of format @snapFormat), named after @source by
+ * xsnapDiskOverlayPathDefault; if that name is taken, "-1", "-2", ...
+ * is appended until a free name is found (never overwriting anything;
+ * the name is reserved with O_EXCL). Other overlays of @snapImage are
+ * left intact. Returns the new overlay path (caller frees) or NULL.
+ */
+char *xsnapDiskRevertExternal(const char *snapImage, const char *snapFormat,
+                              const char *source, const char *snapName);
