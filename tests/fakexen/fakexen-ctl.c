@@ -214,8 +214,11 @@ fxCtlReadLine(FILE *f, GString *line)
 
     g_string_truncate(line, 0);
     while ((c = fgetc(f)) != EOF) {
-        if (c == '\n')
+        if (c == '\n') {
+            if (line->len > 0 && line->str[line->len - 1] == '\r')
+                g_string_truncate(line, line->len - 1);
             return 0;
+        }
         g_string_append_c(line, (char)c);
     }
     return -1;
