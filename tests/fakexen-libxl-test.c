@@ -345,13 +345,16 @@ int
 main(int argc XSNAP_UNUSED, char **argv)
 {
     xentoollog_logger_stdiostream *logger;
+    g_autofree char *qemu = NULL;
     int ret = 0;
     int fd;
 
-    if ((ret = fxTestPreload(argv)) != 0)
+    if ((ret = fxTestPreload(argv)) >= 0)
         return ret;
-    if (!g_find_program_in_path(g_getenv("FAKEXEN_QEMU") ? g_getenv("FAKEXEN_QEMU")
-                                : "qemu-system-x86_64")) {
+    ret = 0;
+    qemu = g_find_program_in_path(g_getenv("FAKEXEN_QEMU") ? g_getenv("FAKEXEN_QEMU")
+                                  : "qemu-system-x86_64");
+    if (!qemu) {
         fprintf(stderr, "qemu-system-x86_64 is not installed\n");
         return EXIT_AM_SKIP;
     }
