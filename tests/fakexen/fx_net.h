@@ -1,0 +1,7 @@
+/*
+ * fx_net.h: the safety net below libxl (see fx_net.c)
+ *
+ * Nothing to call: the file only defines interposed Xen transport
+ * functions.  This header exists so the list lives in one place.
+ */
+#pragma once
