@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "fx_dm.h"
@@ -34,7 +36,8 @@ fxCtlUsage(FILE *out)
           "  mem-hash DOM                  SHA-256 of the guest memory\n"
           "  qmp-path DOM                  the device model's QMP socket (libxl's)\n"
           "  qmp DOM JSON                  sends one QMP command, prints the reply\n"
-          "  cleanup                       stops every device model, empties the table\n",
+          "  cleanup                       stops every device model, empties the table\n"
+          "  ns-init STOPFILE PIDFILE      (fakexen-host) first process of the host\n",
           out);
 }
 
@@ -211,8 +214,11 @@ fxCtlReadLine(FILE *f, GString *line)
 
     g_string_truncate(line, 0);
     while ((c = fgetc(f)) != EOF) {
-        if (c == '\n')
+        if (c == '\n') {
+            if (line->len > 0 && line->str[line->len - 1] == '\r')
+                g_string_truncate(line, line->len - 1);
             return 0;
+        }
         g_string_append_c(line, (char)c);
     }
     return -1;
@@ -297,6 +303,42 @@ fxCtlCleanup(void)
     return 0;
 }
 
+static void
+fxCtlReap(void)
+{
+    int status;
+    while (waitpid(-1, &status, WNOHANG) > 0)
+        ;
+}
+
+/*
+ * The first process of the host's PID namespace (used by fakexen-host):
+ * reaps orphans (daemonized device models end up here) until @stopFile
+ * appears, then stops libvirtd (pid in @pidFile) and every device model.
+ * Its exit ends the namespace and with it any process left inside.
+ */
+static int
+fxCtlNsInit(const char *stopFile, const char *pidFile)
+{
+    g_autofree char *pidData = NULL;
+    pid_t pid = 0;
+    int i;
+
+    signal(SIGTERM, SIG_DFL);
+    while (!g_file_test(stopFile, G_FILE_TEST_EXISTS)) {
+        fxCtlReap();
+        g_usleep(100 * 1000);
+    }
+    if (g_file_get_contents(pidFile, &pidData, NULL, NULL))
+        pid = (pid_t)g_ascii_strtoll(pidData, NULL, 10);
+    if (pid > 1 && kill(pid, SIGTERM) == 0) {
+        for (i = 0; i < 50 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+            g_usleep(100 * 1000);
+    }
+    fxCtlReap();
+    return fxCtlCleanup();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -365,6 +407,8 @@ main(int argc, char **argv)
         return fxCtlQmp(argv[2], argv[3]);
     if (g_str_equal(cmd, "cleanup") && argc == 2)
         return fxCtlCleanup();
+    if (g_str_equal(cmd, "ns-init") && argc == 4)
+        return fxCtlNsInit(argv[2], argv[3]);
     fxCtlUsage(stderr);
     return 1;
 }

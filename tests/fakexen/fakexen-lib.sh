@@ -1,0 +1,96 @@
+# fakexen-lib.sh: shell helpers for tests that run on the simulated Xen
+# host.  Source it from a test run by `make check`, then call fx_setup.
+#
+#   fx_setup          skips (exit 77) when the host cannot run here, else
+#                     starts one; sets FX_DIR, FX_URI, FX_CTL and exports
+#                     FAKEXEN_STATE_DIR / FAKEXEN_QMP_DIR; stops it on exit
+#   fx_virsh ARGS     virsh against the private libvirtd
+#   fx_ctl ARGS       fakexen-ctl against the host's state
+#   fx_expect_state DOM STATE
+#                     fails unless `virsh domstate DOM` prints STATE
+#   fx_step NAME      prints a step with the time since the previous one
+#   fx_fail MSG       prints MSG and exits 1
+
+fx_fail() {
+    echo "FAIL: $*" >&2
+    if [ -n "${FX_DIR:-}" ]; then
+        echo "--- simulator log" >&2
+        tail -n 30 "$FX_DIR/state/fakexen.log" >&2 2>/dev/null || true
+        echo "--- libvirtd log" >&2
+        tail -n 30 "$FX_DIR/log/libvirtd.log" >&2 2>/dev/null || true
+    fi
+    exit 1
+}
+
+fx_skip() {
+    echo "SKIP: $*" >&2
+    exit 77
+}
+
+fx_now() {
+    date +%s.%N
+}
+
+fx_step() {
+    now=$(fx_now)
+    if [ -n "${FX_STEP_NAME:-}" ]; then
+        printf '  %-52s %6.2fs\n' "$FX_STEP_NAME" \
+            "$(echo "$now - $FX_STEP_START" | bc)"
+    fi
+    FX_STEP_NAME=$1
+    FX_STEP_START=$now
+}
+
+fx_cleanup() {
+    rc=$?
+    trap - EXIT INT TERM HUP
+    if [ -n "${FX_DIR:-}" ]; then
+        "$FX_HOST" stop "$FX_DIR" >/dev/null 2>&1 || true
+        if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
+            rm -rf "$FX_DIR"
+        else
+            echo "host directory kept for inspection: $FX_DIR" >&2
+        fi
+    fi
+    exit "$rc"
+}
+
+fx_setup() {
+    [ "$(id -u)" = 0 ] || fx_skip "the simulated host needs root"
+    for prog in unshare nsenter virsh qemu-img qemu-io qemu-system-x86_64 bc /usr/bin/python3; do
+        command -v "$prog" >/dev/null 2>&1 || fx_skip "$prog is not installed"
+    done
+    [ -x /usr/sbin/libvirtd ] || fx_skip "libvirtd is not installed"
+    [ -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so ] ||
+        fx_skip "libvirt's libxl driver is not installed"
+    unshare -m -n -p -f --propagation private true 2>/dev/null ||
+        fx_skip "cannot create namespaces here"
+
+    FX_HOST=$abs_top_srcdir/tests/fakexen/fakexen-host
+    FX_CTL=$abs_top_builddir/tests/fakexen/fakexen-ctl
+    FAKEXEN_PRELOAD=$abs_top_builddir/tests/fakexen/.libs/libfakexen.so
+    FAKEXEN_CTL=$FX_CTL
+    export FAKEXEN_PRELOAD FAKEXEN_CTL
+    # Short, so that socket paths fit; removed on exit.
+    FX_DIR=$(mktemp -d /tmp/fakexen-test.XXXXXX)
+    trap fx_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM HUP
+    FAKEXEN_OWNER=$$ "$FX_HOST" start "$FX_DIR" >/dev/null ||
+        fx_fail "the simulated host did not start"
+    . "$FX_DIR/env"
+    FX_URI=$FAKEXEN_URI
+}
+
+fx_virsh() {
+    virsh -q -c "$FX_URI" "$@"
+}
+
+fx_ctl() {
+    "$FX_CTL" "$@"
+}
+
+fx_expect_state() {
+    got=$(virsh -q -c "$FX_URI" domstate "$1" 2>&1) || got="error: $got"
+    [ "$got" = "$2" ] || fx_fail "domain $1 is '$got', expected '$2'"
+}

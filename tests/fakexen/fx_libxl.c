@@ -214,7 +214,8 @@ fxWatcher(void *opaque G_GNUC_UNUSED)
             g_autoptr(fxDomain) dom = NULL;
             libxl_event *ev = NULL;
 
-            if (!g->enabled || g->deathReported)
+            /* Domain-0 is the host itself and never goes away. */
+            if (!g->enabled || g->deathReported || g->domid == 0)
                 continue;
             dom = fxDomainLoad(g->domid);
             if (!dom || dom->state == FX_STATE_DYING) {
