@@ -19,6 +19,20 @@
 
 
 int
+xsnapDriverCheckWith(const xsnapDriverLayout *layout,
+                     const xsnapModuleMap *map,
+                     xsnapDriverTables *tables)
+{
+    /* First, so that the daemon log gets the messages below. */
+    if (xsnapDriverErrorInit(layout->privateNode) < 0 ||
+        xsnapDriverLayoutCheckBuildId(layout, map->buildId) < 0 ||
+        xsnapDriverLocate(map, layout, tables) < 0)
+        return -1;
+    return 0;
+}
+
+
+int
 xsnapDriverActivateWith(const xsnapDriverLayout *layout,
                         const xsnapModuleMap *map,
                         xsnapDriverTables *tables)
@@ -29,10 +43,7 @@ xsnapDriverActivateWith(const xsnapDriverLayout *layout,
     xsnapDrvDomainUndefineFlags wrapUndefineFlags;
     void *fn;
 
-    /* First, so that the daemon log gets the messages below. */
-    if (xsnapDriverErrorInit(layout->privateNode) < 0 ||
-        xsnapDriverLayoutCheckBuildId(layout, map->buildId) < 0 ||
-        xsnapDriverLocate(map, layout, tables) < 0)
+    if (xsnapDriverCheckWith(layout, map, tables) < 0)
         return -1;
 
     xsnapDriverStateInit(NULL);
@@ -54,15 +65,13 @@ xsnapDriverActivateWith(const xsnapDriverLayout *layout,
 }
 
 
-int
-xsnapDriverActivate(void *stockHandle, unsigned long version,
-                    xsnapDriverTables *tables)
+static int
+xsnapDriverPrepare(void *stockHandle, unsigned long version,
+                   const xsnapDriverLayout **layout, xsnapModuleMap *map)
 {
-    const xsnapDriverLayout *layout;
     struct link_map *lm = NULL;
-    xsnapModuleMap map;
 
-    if (!(layout = xsnapDriverLayoutFind(version)))
+    if (!(*layout = xsnapDriverLayoutFind(version)))
         return -1;
     if (dlinfo(stockHandle, RTLD_DI_LINKMAP, &lm) < 0 || !lm) {
         xsnapReportError(VIR_ERR_INTERNAL_ERROR,
@@ -70,7 +79,31 @@ xsnapDriverActivate(void *stockHandle, unsigned long version,
                          dlerror());
         return -1;
     }
-    if (xsnapModuleMapLoad((uintptr_t)lm->l_addr, &map) < 0)
+    return xsnapModuleMapLoad((uintptr_t)lm->l_addr, map);
+}
+
+
+int
+xsnapDriverCheck(void *stockHandle, unsigned long version,
+                 xsnapDriverTables *tables)
+{
+    const xsnapDriverLayout *layout;
+    xsnapModuleMap map;
+
+    if (xsnapDriverPrepare(stockHandle, version, &layout, &map) < 0)
+        return -1;
+    return xsnapDriverCheckWith(layout, &map, tables);
+}
+
+
+int
+xsnapDriverActivate(void *stockHandle, unsigned long version,
+                    xsnapDriverTables *tables)
+{
+    const xsnapDriverLayout *layout;
+    xsnapModuleMap map;
+
+    if (xsnapDriverPrepare(stockHandle, version, &layout, &map) < 0)
         return -1;
     return xsnapDriverActivateWith(layout, &map, tables);
 }

@@ -11,6 +11,18 @@
 #define XSNAP_STATUS_FILE_NAME "libvirt-xen-snapshot.status"
 
 /*
+ * Every check xsnapDriverActivateWith() makes, and nothing more: the
+ * tables are found but not written. Returns 0 or -1 with an error
+ * reported saying why.
+ */
+int xsnapDriverCheckWith(const xsnapDriverLayout *layout,
+                         const xsnapModuleMap *map,
+                         xsnapDriverTables *tables);
+/* The same for the stock module opened as @stockHandle. */
+int xsnapDriverCheck(void *stockHandle, unsigned long version,
+                     xsnapDriverTables *tables);
+
+/*
  * With the layout and module map already known: checks the build-id,
  * looks up libvirt's private functions, finds and checks the tables,
  * sets up the snapshot state, then fills the 16 snapshot slots and
@@ -28,3 +40,7 @@ int xsnapDriverActivateWith(const xsnapDriverLayout *layout,
  */
 int xsnapDriverActivate(void *stockHandle, unsigned long version,
                         xsnapDriverTables *tables);
+
+/* A string the module carries so that tools can tell it from the stock
+ * module by reading the file. */
+#define XSNAP_MODULE_MARKER "libvirt-xen-snapshot wrapper module "

@@ -41,6 +41,10 @@
 
 typedef int (*xsnapRegisterFunc)(void);
 
+/* Read by `virt-xen-snapshot doctor` in the file. */
+__attribute__((used))
+static const char xsnapModuleMarker[] = XSNAP_MODULE_MARKER PACKAGE_VERSION;
+
 /* The one symbol this module exports. */
 int libxlRegister(void) __attribute__((visibility("default")));
 
