@@ -150,6 +150,11 @@ s4 1
 s1
 True True" ] || fx_fail "python printed: $py"
 
+fx_step "virt-xen-snapshot doctor sees the running support"
+doctor=$abs_top_builddir/tools/virt-xen-snapshot
+out=$(inhost "$doctor" doctor -c "$FX_URI" 2>&1) || fx_fail "doctor: $out"
+echo "$out" | grep -qx "snapshot support: active" || fx_fail "doctor: $out"
+
 fx_step "operations not built yet report so"
 vfail "not supported yet" snapshot-create-as fx1 s5
 vfail "not supported yet" snapshot-revert fx1 s2
@@ -197,6 +202,10 @@ unset XSNAP_SIMULATE_LIBVIRT_VERSION
 grep -q "snapshot support NOT enabled.*libvirt 8.0.0" "$FX_DIR/log/libvirtd.stdout" \
     "$FX_DIR/log/libvirtd.log" || fx_fail "no warning about the mismatch"
 inhost cat "$status" | grep -qx "state=inactive" || fx_fail "status file not updated"
+if out=$(inhost "$doctor" doctor -c "$FX_URI" 2>&1); then
+    fx_fail "doctor did not notice: $out"
+fi
+echo "$out" | grep -q "has no snapshot support" || fx_fail "doctor: $out"
 vfail "not supported" snapshot-list fx1
 vok start fx1 >/dev/null
 fx_expect_state fx1 "running"
