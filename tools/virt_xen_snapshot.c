@@ -20,7 +20,7 @@ struct _vxsCommand {
 
 static const vxsCommand commands[] = {
     { "xml", vxsCmdXml, N_("xml [--redefine] [--internal] FILE|-") },
-    { "list", vxsCmdList, N_("list [--tree] [--root LIBDIR] DOMAIN") },
+    { "list", vxsCmdList, N_("list [--root LIBDIR] [--tree|--name|--parent] [FILTERS] [--from NAME|--current] DOMAIN") },
     { "install", vxsCmdInstall, N_("install [--dry-run] [--driver-dir DIR]") },
     { "uninstall", vxsCmdUninstall, N_("uninstall [--dry-run] [--driver-dir DIR]") },
     { "doctor", vxsCmdDoctor, N_("doctor [-c URI] [--libdir DIR]") },

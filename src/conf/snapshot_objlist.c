@@ -57,16 +57,7 @@ xsnapSnapshotObjListFree(xsnapSnapshotObjList *list)
 bool
 xsnapSnapshotObjIsExternal(const xsnapSnapshotObj *obj)
 {
-    const xsnapSnapshotDef *def = obj->def;
-    size_t i;
-
-    if (def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL)
-        return true;
-    for (i = 0; i < def->ndisks; i++) {
-        if (def->disks[i].snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL)
-            return true;
-    }
-    return false;
+    return xsnapSnapshotDefIsExternal(obj->def);
 }
 
 

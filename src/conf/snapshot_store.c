@@ -24,9 +24,6 @@ XSNAP_ENUM_IMPL(xsnapSnapshotStoreProblem, XSNAP_SNAPSHOT_STORE_PROBLEM_LAST,
                 "temp", "stray", "unreadable", "corrupt", "misnamed",
                 "orphan", "cycle", "double-current");
 
-#define XSNAP_SNAPSHOT_STORE_DEFAULT_PARSE NULL
-#define XSNAP_SNAPSHOT_STORE_DEFAULT_FORMAT NULL
-
 struct _xsnapSnapshotStore {
     char *libDir;
     xsnapSnapshotStoreParseFunc parse;
@@ -73,8 +70,8 @@ xsnapSnapshotStoreNew(const char *libDir)
     xsnapSnapshotStore *store = g_new0(xsnapSnapshotStore, 1);
 
     store->libDir = g_strdup(libDir ? libDir : XSNAP_DEFAULT_LIBDIR);
-    store->parse = XSNAP_SNAPSHOT_STORE_DEFAULT_PARSE;
-    store->format = XSNAP_SNAPSHOT_STORE_DEFAULT_FORMAT;
+    store->parse = xsnapSnapshotDefParseString;
+    store->format = xsnapSnapshotDefFormat;
     return store;
 }
 
@@ -220,9 +217,17 @@ xsnapSnapshotStoreWriteFile(const char *dir,
 
     if (!(path = xsnapSnapshotStoreFilePath(dir, name)))
         return -1;
-    if (g_mkdir_with_parents(dir, 0700) < 0) {
-        xsnapReportSystemError(errno, _("cannot create directory '%1$s'"), dir);
-        return -1;
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        g_autofree char *top = g_path_get_dirname(dir);
+        g_autofree char *lib = g_path_get_dirname(top);
+
+        if (g_mkdir_with_parents(dir, 0700) < 0) {
+            xsnapReportSystemError(errno, _("cannot create directory '%1$s'"), dir);
+            return -1;
+        }
+        /* Make the new directories themselves durable. */
+        if (xsnapSnapshotStoreSyncDir(top) < 0 || xsnapSnapshotStoreSyncDir(lib) < 0)
+            return -1;
     }
 
     tmp = g_strdup_printf("%s/.%s.xml.XXXXXX", dir, name);
