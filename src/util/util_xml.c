@@ -563,8 +563,11 @@ xsnapXMLFormatElement(xsnapBuf *buf, xmlNodePtr node, const char *rootName,
     }
 
     for (cur = node->children; cur; cur = cur->next) {
-        if (cur->type == XML_ELEMENT_NODE)
+        if (cur->type == XML_ELEMENT_NODE) {
+            if (!(flags & XSNAP_XML_FORMAT_SECURE) && xsnapXMLIsSecretElement(cur))
+                continue;
             hasElements = true;
+        }
         else if ((cur->type == XML_TEXT_NODE || cur->type == XML_CDATA_SECTION_NODE) &&
                  cur->content && cur->content[0])
             hasText = true;
