@@ -25,6 +25,7 @@
 #include <xentoollog.h>
 
 #include "testutils.h"
+#include "fakexen/fakexen-preload.h"
 
 #define FX_TEST_PATTERN "fakexen libxl test pattern: before suspend"
 #define FX_TEST_LATER "written after resume"
@@ -329,41 +330,6 @@ testDestroy(const void *data XSNAP_UNUSED)
     return 0;
 }
 
-/* Runs the program again with the simulator preloaded. */
-static int
-fxTestReexec(char **argv)
-{
-    const char *top = g_getenv("abs_top_builddir");
-    g_autofree char *preload = NULL;
-    g_autofree char *state = NULL;
-    g_autofree char *qmp = NULL;
-    g_autofree char *asan = NULL;
-    const char *old = g_getenv("ASAN_OPTIONS");
-
-    if (!top) {
-        fprintf(stderr, "abs_top_builddir is not set: run through make check\n");
-        return EXIT_AM_HARDFAIL;
-    }
-    preload = g_build_filename(top, "tests", "fakexen", ".libs", "libfakexen.so", NULL);
-    if (!g_file_test(preload, G_FILE_TEST_EXISTS)) {
-        fprintf(stderr, "%s is missing\n", preload);
-        return EXIT_AM_HARDFAIL;
-    }
-    state = g_build_filename(xsnapTestTmpDir(), "fakexen", NULL);
-    /* Short: QMP socket paths must fit in sun_path. */
-    qmp = g_build_filename(state, "qmp", NULL);
-    g_setenv("LD_PRELOAD", preload, TRUE);
-    g_setenv("FAKEXEN_STATE_DIR", state, TRUE);
-    g_setenv("FAKEXEN_QMP_DIR", qmp, TRUE);
-    g_setenv("FAKEXEN_TEST_PRELOADED", "1", TRUE);
-    /* The sanitizer runtime would refuse a library preloaded before it. */
-    asan = g_strdup_printf("%s%sverify_asan_link_order=0", old ? old : "", old ? ":" : "");
-    g_setenv("ASAN_OPTIONS", asan, TRUE);
-    execv("/proc/self/exe", argv);
-    perror("execv");
-    return EXIT_AM_HARDFAIL;
-}
-
 static void
 fxTestCleanup(void)
 {
@@ -379,13 +345,16 @@ int
 main(int argc XSNAP_UNUSED, char **argv)
 {
     xentoollog_logger_stdiostream *logger;
+    g_autofree char *qemu = NULL;
     int ret = 0;
     int fd;
 
-    if (!g_getenv("FAKEXEN_TEST_PRELOADED"))
-        return fxTestReexec(argv);
-    if (!g_find_program_in_path(g_getenv("FAKEXEN_QEMU") ? g_getenv("FAKEXEN_QEMU")
-                                : "qemu-system-x86_64")) {
+    if ((ret = fxTestPreload(argv)) >= 0)
+        return ret;
+    ret = 0;
+    qemu = g_find_program_in_path(g_getenv("FAKEXEN_QEMU") ? g_getenv("FAKEXEN_QEMU")
+                                  : "qemu-system-x86_64");
+    if (!qemu) {
         fprintf(stderr, "qemu-system-x86_64 is not installed\n");
         return EXIT_AM_SKIP;
     }
