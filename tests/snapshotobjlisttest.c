@@ -477,7 +477,6 @@ testLongChain(const void *data XSNAP_UNUSED)
 {
     g_autoptr(xsnapSnapshotObjList) list = xsnapSnapshotObjListNew();
     const size_t n = 20000;
-    g_autofree char *last = NULL;
     xsnapSnapshotObj **objs = NULL;
     size_t i;
 
