@@ -8,6 +8,12 @@
 
 int vxsCmdXml(int argc, char **argv);
 int vxsCmdList(int argc, char **argv);
+int vxsCmdInstall(int argc, char **argv);
+int vxsCmdUninstall(int argc, char **argv);
+int vxsCmdDoctor(int argc, char **argv);
+
+/* True if @path is the snapshot wrapper module (by its marker string). */
+bool vxsFileIsWrapper(const char *path);
 
 /* Prints the thread's last error to stderr, prefixed with the program name. */
 void vxsPrintError(void);

@@ -21,6 +21,9 @@ struct _vxsCommand {
 static const vxsCommand commands[] = {
     { "xml", vxsCmdXml, N_("xml [--redefine] [--internal] FILE|-") },
     { "list", vxsCmdList, N_("list [--root LIBDIR] [--tree|--name|--parent] [FILTERS] [--from NAME|--current] DOMAIN") },
+    { "install", vxsCmdInstall, N_("install [--dry-run] [--driver-dir DIR]") },
+    { "uninstall", vxsCmdUninstall, N_("uninstall [--dry-run] [--driver-dir DIR]") },
+    { "doctor", vxsCmdDoctor, N_("doctor [-c URI] [--libdir DIR]") },
 };
 
 

@@ -1,0 +1,689 @@
+/*
+ * driver_entry.c: the snapshot callbacks of the libxl driver
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver_entry.h"
+#include "driver_error.h"
+#include "driver_state.h"
+#include "snapshot_conf.h"
+#include "snapshot_ops.h"
+#include "util_error.h"
+#include "util_xml.h"
+
+/* Every flag of virDomainSnapshotCreateFlags in libvirt 9.0.0. */
+#define XSNAP_CREATE_FLAGS_ALL \
+    (VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE | VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT | \
+     VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA | VIR_DOMAIN_SNAPSHOT_CREATE_HALT | \
+     VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT | \
+     VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC | \
+     VIR_DOMAIN_SNAPSHOT_CREATE_LIVE | VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE)
+/* What a redefinition takes into account. */
+#define XSNAP_REDEFINE_FLAGS \
+    (VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE | VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT | \
+     VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE)
+#define XSNAP_REVERT_FLAGS_ALL \
+    (VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING | VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED | \
+     VIR_DOMAIN_SNAPSHOT_REVERT_FORCE | VIR_DOMAIN_SNAPSHOT_REVERT_RESET_NVRAM)
+#define XSNAP_DELETE_FLAGS_ALL \
+    (VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN | \
+     VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY | \
+     VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY)
+
+static xsnapDrvDomainUndefine stockUndefine;
+static xsnapDrvDomainUndefineFlags stockUndefineFlags;
+
+
+/* libvirt's virCheckFlags, for the project's error model. */
+static int
+xsnapCheckFlags(unsigned int flags, unsigned int supported, const char *func)
+{
+    if (flags & ~supported) {
+        xsnapReportError(VIR_ERR_INVALID_ARG,
+                         _("unsupported flags (0x%1$x) in function %2$s"),
+                         flags & ~supported, func);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* A new handle for snapshot @name of @dom. */
+static virDomainSnapshotPtr
+xsnapSnapshotHandle(virDomainPtr dom, const char *name)
+{
+    xsnapGetDomainSnapshotFunc get = xsnapDriverGetDomainSnapshotFunc();
+    virDomainSnapshotPtr snap;
+
+    if (!get || !(snap = get(dom, name))) {
+        xsnapReportError(VIR_ERR_INTERNAL_ERROR,
+                         _("cannot create a handle for snapshot '%1$s'"), name);
+        return NULL;
+    }
+    return snap;
+}
+
+
+/* The locked tree of @snapshot's domain and the snapshot's Obj. */
+static xsnapDomainSnapshots *
+xsnapSnapshotAcquire(virDomainSnapshotPtr snapshot, xsnapSnapshotObj **obj)
+{
+    virDomainPtr dom = virDomainSnapshotGetDomain(snapshot);
+    const char *name = virDomainSnapshotGetName(snapshot);
+    xsnapDomainSnapshots *snaps;
+
+    if (!dom || !name) {
+        xsnapReportError(VIR_ERR_INVALID_ARG, "%s",
+                         _("invalid domain snapshot handle"));
+        return NULL;
+    }
+    if (!(snaps = xsnapDriverStateAcquire(dom)))
+        return NULL;
+    if (!(*obj = xsnapSnapshotObjListLookup(snaps->list, name))) {
+        xsnapDriverStateRelease(snaps);
+        return NULL;
+    }
+    return snaps;
+}
+
+
+/* Turns a list of Objs into the NULL-terminated handle array the daemon
+ * frees with free(). */
+static int
+xsnapSnapshotHandles(virDomainPtr dom, xsnapSnapshotObj **objs, int n,
+                     virDomainSnapshotPtr **out)
+{
+    virDomainSnapshotPtr *handles = calloc((size_t)n + 1, sizeof(*handles));
+    int i;
+
+    if (!handles) {
+        xsnapReportError(VIR_ERR_NO_MEMORY, "%s", _("out of memory"));
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (!(handles[i] = xsnapSnapshotHandle(dom, objs[i]->def->name))) {
+            while (i-- > 0)
+                virDomainSnapshotFree(handles[i]);
+            free(handles);
+            return -1;
+        }
+    }
+    *out = handles;
+    return n;
+}
+
+
+/* Copies up to @maxnames names into @names, each freed with free(). */
+static int
+xsnapSnapshotCopyNames(char **all, char **names, int maxnames)
+{
+    int n = 0;
+
+    for (n = 0; n < maxnames && all[n]; n++) {
+        if (!(names[n] = strdup(all[n]))) {
+            while (n-- > 0)
+                g_clear_pointer(&names[n], free);
+            xsnapReportError(VIR_ERR_NO_MEMORY, "%s", _("out of memory"));
+            return -1;
+        }
+    }
+    return n;
+}
+
+
+/* Reads a UUID string, with or without dashes, into 16 bytes. */
+static bool
+xsnapUUIDParse(const char *str, unsigned char *uuid)
+{
+    size_t n = 0;
+
+    for (; *str && n < 2 * VIR_UUID_BUFLEN; str++) {
+        int v;
+
+        if (*str == '-')
+            continue;
+        if ((v = g_ascii_xdigit_value(*str)) < 0)
+            return false;
+        if (n % 2 == 0)
+            uuid[n / 2] = (unsigned char)(v << 4);
+        else
+            uuid[n / 2] |= (unsigned char)v;
+        n++;
+    }
+    return n == 2 * VIR_UUID_BUFLEN && !*str;
+}
+
+
+/* Refuses a definition whose <domain> names another domain. */
+static int
+xsnapSnapshotCheckDomainUUID(const xsnapSnapshotDef *def, const char *uuid)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autofree char *found = NULL;
+    unsigned char want[VIR_UUID_BUFLEN];
+    unsigned char got[VIR_UUID_BUFLEN];
+
+    if (!def->domainXML)
+        return 0;
+    if (!(doc = xsnapXMLParseString(def->domainXML, _("(domain_definition)"),
+                                    NULL, &ctxt)))
+        return -1;
+    if (!(found = xsnapXPathString("string(./uuid)", ctxt)))
+        return 0;
+    g_strstrip(found);
+    /* Compare as UUIDs: case and dashes may differ. */
+    if (!xsnapUUIDParse(found, got) || !xsnapUUIDParse(uuid, want) ||
+        memcmp(got, want, sizeof(got)) != 0) {
+        xsnapReportError(VIR_ERR_INVALID_ARG,
+                         _("definition for snapshot %1$s must use uuid %2$s"),
+                         def->name, uuid);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* ---- creation -------------------------------------------------------- */
+
+static virDomainSnapshotPtr
+xsnapSnapshotRedefine(virDomainPtr dom, const char *xmlDesc, unsigned int flags)
+{
+    g_autoptr(xsnapSnapshotDef) def = NULL;
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    xsnapSnapshotStore *store = xsnapDriverStateGetStore();
+    unsigned int parseFlags = XSNAP_SNAPSHOT_PARSE_REDEFINE;
+    xsnapSnapshotObj *obj;
+    bool existed;
+
+    if (flags & VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE)
+        parseFlags |= XSNAP_SNAPSHOT_PARSE_VALIDATE;
+    if (!(def = xsnapSnapshotDefParseString(xmlDesc, NULL, parseFlags)))
+        return NULL;
+    if (xsnapSnapshotDefValidateName(def->name) < 0)
+        return NULL;
+
+    if (!(snaps = xsnapDriverStateAcquire(dom)))
+        return NULL;
+    if (xsnapDriverStateCheckWritable(snaps) < 0 ||
+        xsnapSnapshotCheckDomainUUID(def, snaps->uuid) < 0)
+        return NULL;
+    if (def->domainXML && xsnapSnapshotDefRedefineAlign(def, NULL) < 0)
+        return NULL;
+
+    existed = xsnapSnapshotObjListFindByName(snaps->list, def->name) != NULL;
+    if (!(obj = xsnapSnapshotObjListRedefine(snaps->list, &def,
+                                             flags & (VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE |
+                                                      VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY))))
+        return NULL;
+
+    /* The file first, then the current mark, which rewrites the old
+     * current snapshot's file too. */
+    if (xsnapSnapshotStoreSave(store, snaps->name, snaps->list, obj, existed) < 0 ||
+        ((flags & VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT) &&
+         xsnapSnapshotStoreSetCurrent(store, snaps->name, snaps->list, obj) < 0)) {
+        xsnapDriverStateInvalidate(snaps);
+        return NULL;
+    }
+    return xsnapSnapshotHandle(dom, obj->def->name);
+}
+
+
+static virDomainSnapshotPtr
+xsnapDomainSnapshotCreateXML(virDomainPtr dom, const char *xmlDesc,
+                             unsigned int flags)
+{
+    virDomainSnapshotPtr ret = NULL;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_CREATE_FLAGS_ALL, __func__) < 0)
+        goto error;
+
+    if (flags & VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE) {
+        if (xsnapCheckFlags(flags, XSNAP_REDEFINE_FLAGS, __func__) < 0)
+            goto error;
+        ret = xsnapSnapshotRedefine(dom, xmlDesc, flags);
+    } else {
+        g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+        xsnapSnapshotObj *obj = NULL;
+
+        if ((snaps = xsnapDriverStateAcquire(dom)) &&
+            xsnapDriverStateCheckWritable(snaps) == 0 &&
+            xsnapOpsCreate(dom, snaps, xmlDesc, flags, &obj) == 0)
+            ret = xsnapSnapshotHandle(dom, obj->def->name);
+    }
+    if (ret)
+        return ret;
+
+ error:
+    xsnapDriverReportLastError();
+    return NULL;
+}
+
+
+/* ---- queries --------------------------------------------------------- */
+
+static char *
+xsnapDomainSnapshotGetXMLDesc(virDomainSnapshotPtr snapshot, unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    xsnapSnapshotObj *obj;
+    char *xml;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, VIR_DOMAIN_SNAPSHOT_XML_SECURE, __func__) < 0 ||
+        !(snaps = xsnapSnapshotAcquire(snapshot, &obj)) ||
+        !(xml = xsnapSnapshotDefFormatUUID(obj->def, snaps->uuid,
+                                           (flags & VIR_DOMAIN_SNAPSHOT_XML_SECURE) ?
+                                           XSNAP_SNAPSHOT_FORMAT_SECURE : 0))) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+        return NULL;
+    }
+    return xml;
+}
+
+
+static int
+xsnapDomainSnapshotNum(virDomainPtr dom, unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    int n;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_SNAPSHOT_LIST_FLAGS_ALL, __func__) < 0 ||
+        !(snaps = xsnapDriverStateAcquire(dom)) ||
+        (n = xsnapSnapshotObjListNum(snaps->list, NULL, flags)) < 0) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    return n;
+}
+
+
+static int
+xsnapDomainSnapshotListNames(virDomainPtr dom, char **names, int maxnames,
+                             unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    g_auto(GStrv) all = NULL;
+    int n;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_SNAPSHOT_LIST_FLAGS_ALL, __func__) < 0 ||
+        !(snaps = xsnapDriverStateAcquire(dom)) ||
+        xsnapSnapshotObjListGetNames(snaps->list, NULL, &all, flags) < 0 ||
+        (n = xsnapSnapshotCopyNames(all, names, maxnames)) < 0) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    return n;
+}
+
+
+static int
+xsnapDomainListAllSnapshots(virDomainPtr dom, virDomainSnapshotPtr **out,
+                            unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    g_autofree xsnapSnapshotObj **objs = NULL;
+    int n;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_SNAPSHOT_LIST_FLAGS_ALL, __func__) < 0 ||
+        !(snaps = xsnapDriverStateAcquire(dom)) ||
+        (n = xsnapSnapshotObjListListAll(snaps->list, NULL,
+                                         out ? &objs : NULL, flags)) < 0 ||
+        (out && xsnapSnapshotHandles(dom, objs, n, out) < 0)) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    return n;
+}
+
+
+/* DESCENDANTS shares its value with ROOTS. */
+#define XSNAP_CHILDREN_FLAGS_ALL XSNAP_SNAPSHOT_LIST_FLAGS_ALL
+
+static int
+xsnapDomainSnapshotNumChildren(virDomainSnapshotPtr snapshot, unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    xsnapSnapshotObj *obj;
+    int n;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_CHILDREN_FLAGS_ALL, __func__) < 0 ||
+        !(snaps = xsnapSnapshotAcquire(snapshot, &obj)) ||
+        (n = xsnapSnapshotObjListNum(snaps->list, obj, flags)) < 0) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    return n;
+}
+
+
+static int
+xsnapDomainSnapshotListChildrenNames(virDomainSnapshotPtr snapshot,
+                                     char **names, int maxnames,
+                                     unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    g_auto(GStrv) all = NULL;
+    xsnapSnapshotObj *obj;
+    int n;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_CHILDREN_FLAGS_ALL, __func__) < 0 ||
+        !(snaps = xsnapSnapshotAcquire(snapshot, &obj)) ||
+        xsnapSnapshotObjListGetNames(snaps->list, obj, &all, flags) < 0 ||
+        (n = xsnapSnapshotCopyNames(all, names, maxnames)) < 0) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    return n;
+}
+
+
+static int
+xsnapDomainSnapshotListAllChildren(virDomainSnapshotPtr snapshot,
+                                   virDomainSnapshotPtr **out,
+                                   unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    g_autofree xsnapSnapshotObj **objs = NULL;
+    xsnapSnapshotObj *obj;
+    int n;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_CHILDREN_FLAGS_ALL, __func__) < 0 ||
+        !(snaps = xsnapSnapshotAcquire(snapshot, &obj)) ||
+        (n = xsnapSnapshotObjListListAll(snaps->list, obj,
+                                         out ? &objs : NULL, flags)) < 0 ||
+        (out && xsnapSnapshotHandles(virDomainSnapshotGetDomain(snapshot),
+                                     objs, n, out) < 0)) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    return n;
+}
+
+
+static virDomainSnapshotPtr
+xsnapDomainSnapshotLookupByName(virDomainPtr dom, const char *name,
+                                unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    virDomainSnapshotPtr ret;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, 0, __func__) < 0 ||
+        !(snaps = xsnapDriverStateAcquire(dom)) ||
+        !xsnapSnapshotObjListLookup(snaps->list, name) ||
+        !(ret = xsnapSnapshotHandle(dom, name))) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+        return NULL;
+    }
+    return ret;
+}
+
+
+static int
+xsnapDomainHasCurrentSnapshot(virDomainPtr dom, unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, 0, __func__) < 0 ||
+        !(snaps = xsnapDriverStateAcquire(dom))) {
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    return xsnapSnapshotObjListGetCurrent(snaps->list) ? 1 : 0;
+}
+
+
+static virDomainSnapshotPtr
+xsnapDomainSnapshotGetParent(virDomainSnapshotPtr snapshot, unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    xsnapSnapshotObj *obj = NULL;
+    virDomainSnapshotPtr ret = NULL;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, 0, __func__) == 0 &&
+        (snaps = xsnapSnapshotAcquire(snapshot, &obj))) {
+        if (!obj->def->parent_name) {
+            xsnapReportError(VIR_ERR_NO_DOMAIN_SNAPSHOT,
+                             _("snapshot '%1$s' does not have a parent"),
+                             obj->def->name);
+        } else {
+            ret = xsnapSnapshotHandle(virDomainSnapshotGetDomain(snapshot),
+                                      obj->def->parent_name);
+        }
+    }
+    if (!ret) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+    }
+    return ret;
+}
+
+
+static virDomainSnapshotPtr
+xsnapDomainSnapshotCurrent(virDomainPtr dom, unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    virDomainSnapshotPtr ret = NULL;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, 0, __func__) == 0 &&
+        (snaps = xsnapDriverStateAcquire(dom))) {
+        const char *name = xsnapSnapshotObjListGetCurrentName(snaps->list);
+
+        if (!name)
+            xsnapReportError(VIR_ERR_NO_DOMAIN_SNAPSHOT, "%s",
+                             _("the domain does not have a current snapshot"));
+        else
+            ret = xsnapSnapshotHandle(dom, name);
+    }
+    if (!ret) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+    }
+    return ret;
+}
+
+
+static int
+xsnapDomainSnapshotIsCurrent(virDomainSnapshotPtr snapshot, unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    xsnapSnapshotObj *obj;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, 0, __func__) < 0 ||
+        !(snaps = xsnapSnapshotAcquire(snapshot, &obj))) {
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    return xsnapSnapshotObjListGetCurrent(snaps->list) == obj ? 1 : 0;
+}
+
+
+static int
+xsnapDomainSnapshotHasMetadata(virDomainSnapshotPtr snapshot, unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    xsnapSnapshotObj *obj;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, 0, __func__) < 0 ||
+        !(snaps = xsnapSnapshotAcquire(snapshot, &obj))) {
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    /* Every snapshot this driver knows was read from its metadata. */
+    return 1;
+}
+
+
+/* ---- revert and delete ----------------------------------------------- */
+
+static int
+xsnapDomainRevertToSnapshot(virDomainSnapshotPtr snapshot, unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    xsnapSnapshotObj *obj;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_REVERT_FLAGS_ALL, __func__) < 0 ||
+        !(snaps = xsnapSnapshotAcquire(snapshot, &obj)) ||
+        xsnapDriverStateCheckWritable(snaps) < 0 ||
+        xsnapOpsRevert(virDomainSnapshotGetDomain(snapshot), snaps, obj, flags) < 0) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+xsnapDomainSnapshotDelete(virDomainSnapshotPtr snapshot, unsigned int flags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    xsnapSnapshotObj *obj;
+    int rc = -1;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_DELETE_FLAGS_ALL, __func__) == 0 &&
+        (snaps = xsnapSnapshotAcquire(snapshot, &obj)) &&
+        xsnapDriverStateCheckWritable(snaps) == 0) {
+        if (flags & VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY)
+            rc = xsnapSnapshotStoreDelete(xsnapDriverStateGetStore(),
+                                          snaps->name, snaps->list, obj,
+                                          flags & (VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN |
+                                                   VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY));
+        else
+            rc = xsnapOpsDelete(virDomainSnapshotGetDomain(snapshot), snaps,
+                                obj, flags);
+    }
+    if (rc < 0) {
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+    }
+    return rc;
+}
+
+
+void *const xsnapDriverSnapshotSlots[XSNAP_SLOT_LAST] = {
+    [XSNAP_SLOT_SNAPSHOT_CREATE_XML] = (void *)xsnapDomainSnapshotCreateXML,
+    [XSNAP_SLOT_SNAPSHOT_GET_XML_DESC] = (void *)xsnapDomainSnapshotGetXMLDesc,
+    [XSNAP_SLOT_SNAPSHOT_NUM] = (void *)xsnapDomainSnapshotNum,
+    [XSNAP_SLOT_SNAPSHOT_LIST_NAMES] = (void *)xsnapDomainSnapshotListNames,
+    [XSNAP_SLOT_LIST_ALL_SNAPSHOTS] = (void *)xsnapDomainListAllSnapshots,
+    [XSNAP_SLOT_SNAPSHOT_NUM_CHILDREN] = (void *)xsnapDomainSnapshotNumChildren,
+    [XSNAP_SLOT_SNAPSHOT_LIST_CHILDREN_NAMES] = (void *)xsnapDomainSnapshotListChildrenNames,
+    [XSNAP_SLOT_SNAPSHOT_LIST_ALL_CHILDREN] = (void *)xsnapDomainSnapshotListAllChildren,
+    [XSNAP_SLOT_SNAPSHOT_LOOKUP_BY_NAME] = (void *)xsnapDomainSnapshotLookupByName,
+    [XSNAP_SLOT_HAS_CURRENT_SNAPSHOT] = (void *)xsnapDomainHasCurrentSnapshot,
+    [XSNAP_SLOT_SNAPSHOT_GET_PARENT] = (void *)xsnapDomainSnapshotGetParent,
+    [XSNAP_SLOT_SNAPSHOT_CURRENT] = (void *)xsnapDomainSnapshotCurrent,
+    [XSNAP_SLOT_SNAPSHOT_IS_CURRENT] = (void *)xsnapDomainSnapshotIsCurrent,
+    [XSNAP_SLOT_SNAPSHOT_HAS_METADATA] = (void *)xsnapDomainSnapshotHasMetadata,
+    [XSNAP_SLOT_REVERT_TO_SNAPSHOT] = (void *)xsnapDomainRevertToSnapshot,
+    [XSNAP_SLOT_SNAPSHOT_DELETE] = (void *)xsnapDomainSnapshotDelete,
+};
+
+
+/* ---- undefine -------------------------------------------------------- */
+
+/*
+ * libvirt's rule: an inactive domain with snapshot metadata is only
+ * undefined with VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA, which also
+ * removes the metadata. The stock driver knows nothing of that flag,
+ * so it is taken off before the stock callback runs. The metadata goes
+ * after the stock undefine succeeded, so a refused undefine keeps it.
+ */
+static int
+xsnapDomainUndefineCommon(virDomainPtr dom, unsigned int flags, bool withFlags)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    int active = virDomainIsActive(dom);
+    size_t n;
+    int rc;
+
+    xsnapResetLastError();
+    if (!(snaps = xsnapDriverStateAcquire(dom))) {
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    n = xsnapSnapshotObjListCount(snaps->list);
+    if (n > 0 && active == 0 &&
+        !(flags & VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)) {
+        xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                         _("cannot delete inactive domain with %1$zu snapshots"),
+                         n);
+        g_clear_pointer(&snaps, xsnapDriverStateRelease);
+        xsnapDriverReportLastError();
+        return -1;
+    }
+
+    flags &= ~(unsigned int)VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
+    if (withFlags)
+        rc = stockUndefineFlags(dom, flags);
+    else
+        rc = stockUndefine(dom);
+    if (rc < 0)
+        return rc;      /* the stock driver's error stands */
+
+    if (n > 0 && active == 0 &&
+        xsnapSnapshotStoreDeleteAll(xsnapDriverStateGetStore(), snaps->name,
+                                    snaps->list) < 0) {
+        /* The domain is gone already: say so in the log, not to the
+         * caller, whose undefine succeeded. */
+        xsnapDriverLog(XSNAP_LOG_WARN,
+                       "domain '%s' undefined, but its snapshot metadata was not all removed: %s",
+                       snaps->name, xsnapGetLastErrorMessage());
+        xsnapDriverStateInvalidate(snaps);
+    }
+    return rc;
+}
+
+
+static int
+xsnapDomainUndefineFlags(virDomainPtr dom, unsigned int flags)
+{
+    return xsnapDomainUndefineCommon(dom, flags, true);
+}
+
+
+static int
+xsnapDomainUndefine(virDomainPtr dom)
+{
+    return xsnapDomainUndefineCommon(dom, 0, false);
+}
+
+
+void
+xsnapDriverEntrySetUndefine(xsnapDrvDomainUndefine undefine,
+                            xsnapDrvDomainUndefineFlags undefineFlags,
+                            xsnapDrvDomainUndefine *wrapUndefine,
+                            xsnapDrvDomainUndefineFlags *wrapUndefineFlags)
+{
+    stockUndefine = undefine;
+    stockUndefineFlags = undefineFlags;
+    *wrapUndefine = xsnapDomainUndefine;
+    *wrapUndefineFlags = xsnapDomainUndefineFlags;
+}

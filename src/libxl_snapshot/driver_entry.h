@@ -1,0 +1,27 @@
+/*
+ * driver_entry.h: the snapshot callbacks the wrapper puts into libvirt's
+ * libxl hypervisor table, and its wrappers of undefine
+ *
+ * Each callback has the signature libvirt expects in its slot, follows
+ * libvirt's ownership rules (returned strings and arrays are freed by
+ * the daemon with free(); ListAll arrays are NULL-terminated, each
+ * element a new handle), and on failure leaves a libvirt error on the
+ * thread as its last act.
+ */
+#pragma once
+
+#include "internal.h"
+#include "driver_layout.h"
+
+/* The 16 callbacks in slot order (XSNAP_SLOT_*). */
+extern void *const xsnapDriverSnapshotSlots[XSNAP_SLOT_LAST];
+
+/*
+ * Makes the undefine wrappers call @undefine / @undefineFlags (the
+ * stock driver's) after handling snapshot metadata. Returns the
+ * wrappers through @wrapUndefine and @wrapUndefineFlags.
+ */
+void xsnapDriverEntrySetUndefine(xsnapDrvDomainUndefine undefine,
+                                 xsnapDrvDomainUndefineFlags undefineFlags,
+                                 xsnapDrvDomainUndefine *wrapUndefine,
+                                 xsnapDrvDomainUndefineFlags *wrapUndefineFlags);

@@ -1,0 +1,103 @@
+/*
+ * driver_error.c: the bridge from the project's errors to libvirt's
+ */
+#include <config.h>
+
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE /* dlvsym, dlinfo, dl_iterate_phdr */
+#endif
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "driver_error.h"
+#include "util_error.h"
+
+static xsnapReportErrorHelperFunc reportErrorHelper;
+static xsnapLogMessageFunc logMessage;
+static xsnapGetDomainSnapshotFunc getDomainSnapshot;
+
+/* libvirt keeps its filter state in here; it must be writable. */
+static xsnapLogSource logSource = { "xsnap.libxl_snapshot", XSNAP_LOG_DEBUG, 0 };
+
+
+int
+xsnapDriverErrorInit(const char *privateNode)
+{
+    void *report = dlvsym(RTLD_DEFAULT, "virReportErrorHelper", privateNode);
+    void *log = dlvsym(RTLD_DEFAULT, "virLogMessage", privateNode);
+    void *get = dlvsym(RTLD_DEFAULT, "virGetDomainSnapshot", privateNode);
+
+    /* A function pointer travels through void * here, as dlsym intends. */
+    if (log)
+        memcpy(&logMessage, &log, sizeof(log));
+    if (!report || !get) {
+        xsnapReportError(VIR_ERR_NO_SUPPORT,
+                         _("libvirt does not export '%1$s' under version '%2$s'"),
+                         report ? "virGetDomainSnapshot" : "virReportErrorHelper",
+                         privateNode);
+        return -1;
+    }
+    memcpy(&reportErrorHelper, &report, sizeof(report));
+    memcpy(&getDomainSnapshot, &get, sizeof(get));
+    return 0;
+}
+
+
+void
+xsnapDriverReportLastErrorFull(const char *file, const char *func,
+                               size_t line)
+{
+    const xsnapError *err = xsnapGetLastError();
+    int code = err ? err->code : VIR_ERR_INTERNAL_ERROR;
+    const char *msg = xsnapGetLastErrorMessage();
+
+    if (reportErrorHelper)
+        reportErrorHelper(VIR_FROM_LIBXL, code, file, func, line, "%s", msg);
+    else
+        xsnapDriverLog(XSNAP_LOG_ERROR, "%s", msg);
+}
+
+
+void
+xsnapDriverLog(int priority, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+
+    if (logMessage) {
+        logMessage(&logSource, priority, __FILE__, __LINE__, __func__, NULL,
+                   "%s", msg);
+    } else {
+        fprintf(stderr, "libvirt-xen-snapshot: %s: %s\n",
+                priority >= XSNAP_LOG_ERROR ? "error" :
+                priority == XSNAP_LOG_WARN ? "warning" : "info", msg);
+    }
+}
+
+
+xsnapGetDomainSnapshotFunc
+xsnapDriverGetDomainSnapshotFunc(void)
+{
+    return getDomainSnapshot;
+}
+
+
+void
+xsnapDriverErrorSetFuncs(xsnapReportErrorHelperFunc report,
+                         xsnapLogMessageFunc log,
+                         xsnapGetDomainSnapshotFunc getSnapshot)
+{
+    if (report)
+        reportErrorHelper = report;
+    if (log)
+        logMessage = log;
+    if (getSnapshot)
+        getDomainSnapshot = getSnapshot;
+}

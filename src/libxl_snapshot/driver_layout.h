@@ -1,0 +1,187 @@
+/*
+ * driver_layout.h: what the wrapper module must know about libvirt's
+ * driver tables, one entry per libvirt version it was checked against
+ *
+ * libvirt's driver structures are private and change between releases,
+ * so nothing here includes a libvirt header beyond the public API. Every
+ * number below was measured on the release named by its entry (see
+ * scripts/check-driver-layout.py, which recomputes them from a libvirt
+ * source tree and checks them against the stock module binary).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <libvirt/libvirt.h>
+
+/* The 16 snapshot callbacks, with the signatures of the public API
+ * functions that call them. */
+typedef virDomainSnapshotPtr (*xsnapDrvSnapshotCreateXML)(virDomainPtr dom,
+                                                          const char *xmlDesc,
+                                                          unsigned int flags);
+typedef char *(*xsnapDrvSnapshotGetXMLDesc)(virDomainSnapshotPtr snapshot,
+                                            unsigned int flags);
+typedef int (*xsnapDrvSnapshotNum)(virDomainPtr dom, unsigned int flags);
+typedef int (*xsnapDrvSnapshotListNames)(virDomainPtr dom, char **names,
+                                         int maxnames, unsigned int flags);
+typedef int (*xsnapDrvListAllSnapshots)(virDomainPtr dom,
+                                        virDomainSnapshotPtr **snaps,
+                                        unsigned int flags);
+typedef int (*xsnapDrvSnapshotNumChildren)(virDomainSnapshotPtr snapshot,
+                                           unsigned int flags);
+typedef int (*xsnapDrvSnapshotListChildrenNames)(virDomainSnapshotPtr snapshot,
+                                                 char **names, int maxnames,
+                                                 unsigned int flags);
+typedef int (*xsnapDrvSnapshotListAllChildren)(virDomainSnapshotPtr snapshot,
+                                               virDomainSnapshotPtr **snaps,
+                                               unsigned int flags);
+typedef virDomainSnapshotPtr (*xsnapDrvSnapshotLookupByName)(virDomainPtr dom,
+                                                             const char *name,
+                                                             unsigned int flags);
+typedef int (*xsnapDrvHasCurrentSnapshot)(virDomainPtr dom, unsigned int flags);
+typedef virDomainSnapshotPtr (*xsnapDrvSnapshotGetParent)(virDomainSnapshotPtr snapshot,
+                                                          unsigned int flags);
+typedef virDomainSnapshotPtr (*xsnapDrvSnapshotCurrent)(virDomainPtr dom,
+                                                        unsigned int flags);
+typedef int (*xsnapDrvSnapshotIsCurrent)(virDomainSnapshotPtr snapshot,
+                                         unsigned int flags);
+typedef int (*xsnapDrvSnapshotHasMetadata)(virDomainSnapshotPtr snapshot,
+                                           unsigned int flags);
+typedef int (*xsnapDrvRevertToSnapshot)(virDomainSnapshotPtr snapshot,
+                                        unsigned int flags);
+typedef int (*xsnapDrvSnapshotDelete)(virDomainSnapshotPtr snapshot,
+                                      unsigned int flags);
+
+/* Callbacks the wrapper keeps and calls on from its own. */
+typedef int (*xsnapDrvDomainUndefine)(virDomainPtr dom);
+typedef int (*xsnapDrvDomainUndefineFlags)(virDomainPtr dom, unsigned int flags);
+
+/* The slots in their table order, starting at snapshotFirstSlot. */
+typedef enum {
+    XSNAP_SLOT_SNAPSHOT_CREATE_XML = 0,
+    XSNAP_SLOT_SNAPSHOT_GET_XML_DESC,
+    XSNAP_SLOT_SNAPSHOT_NUM,
+    XSNAP_SLOT_SNAPSHOT_LIST_NAMES,
+    XSNAP_SLOT_LIST_ALL_SNAPSHOTS,
+    XSNAP_SLOT_SNAPSHOT_NUM_CHILDREN,
+    XSNAP_SLOT_SNAPSHOT_LIST_CHILDREN_NAMES,
+    XSNAP_SLOT_SNAPSHOT_LIST_ALL_CHILDREN,
+    XSNAP_SLOT_SNAPSHOT_LOOKUP_BY_NAME,
+    XSNAP_SLOT_HAS_CURRENT_SNAPSHOT,
+    XSNAP_SLOT_SNAPSHOT_GET_PARENT,
+    XSNAP_SLOT_SNAPSHOT_CURRENT,
+    XSNAP_SLOT_SNAPSHOT_IS_CURRENT,
+    XSNAP_SLOT_SNAPSHOT_HAS_METADATA,
+    XSNAP_SLOT_REVERT_TO_SNAPSHOT,
+    XSNAP_SLOT_SNAPSHOT_DELETE,
+    XSNAP_SLOT_LAST
+} xsnapSnapshotSlot;
+
+/* A slot of the hypervisor table that must have a given state in the
+ * stock driver before the wrapper trusts the table. */
+typedef struct _xsnapLayoutSlotCheck xsnapLayoutSlotCheck;
+struct _xsnapLayoutSlotCheck {
+    size_t index;              /* pointer index in the hypervisor table */
+    bool filled;               /* set by the stock libxl driver, or NULL */
+    const char *what;          /* the member's name, for messages */
+};
+
+typedef struct _xsnapDriverLayout xsnapDriverLayout;
+struct _xsnapDriverLayout {
+    unsigned long libvirtVersion;      /* as virGetVersion reports it */
+    const char *privateNode;           /* symbol version of private symbols */
+
+    /* virConnectDriver */
+    size_t connSize;
+    size_t connUriSchemesOffset;
+    size_t connHypervisorOffset;
+
+    /* virHypervisorDriver: 'name' is pointer 0, every other member a
+     * function pointer */
+    size_t hvSize;
+    size_t snapshotFirstSlot;          /* index of domainSnapshotCreateXML */
+    size_t slotDomainUndefine;
+    size_t slotDomainUndefineFlags;
+    size_t slotDomainRename;           /* not filled by libxl in 9.0.0 */
+
+    const xsnapLayoutSlotCheck *checks;
+    size_t nchecks;
+
+    /* GNU build-ids (lower-case hex) of the stock modules checked
+     * against this layout; NULL-terminated */
+    const char *const *buildIds;
+};
+
+/* libvirt's virLogSource, needed to call virLogMessage. */
+typedef struct _xsnapLogSource xsnapLogSource;
+struct _xsnapLogSource {
+    const char *name;
+    unsigned int priority;
+    unsigned int serial;
+};
+/* libvirt's virLogPriority values. */
+enum {
+    XSNAP_LOG_DEBUG = 1,
+    XSNAP_LOG_INFO = 2,
+    XSNAP_LOG_WARN = 3,
+    XSNAP_LOG_ERROR = 4,
+};
+typedef void (*xsnapLogMessageFunc)(xsnapLogSource *source, int priority,
+                                    const char *filename, int linenr,
+                                    const char *funcname, void *metadata,
+                                    const char *fmt, ...);
+typedef void (*xsnapReportErrorHelperFunc)(int domcode, int errcode,
+                                           const char *filename,
+                                           const char *funcname,
+                                           size_t linenr,
+                                           const char *fmt, ...);
+typedef virDomainSnapshotPtr (*xsnapGetDomainSnapshotFunc)(virDomainPtr domain,
+                                                           const char *name);
+
+
+/* The table itself, compiled into the locator only. */
+#ifdef XSNAP_DRIVER_LAYOUT_TABLES
+
+/* libvirt 9.0.0 (Debian 12). */
+static const xsnapLayoutSlotCheck xsnapLayoutChecks9000000[] = {
+    { 2, true, "connectOpen" },
+    { 77, true, "domainGetXMLDesc" },
+    { 87, true, "domainUndefine" },
+    { 88, true, "domainUndefineFlags" },
+    { 131, false, "domainRename" },
+    { 148, true, "domainManagedSave" },
+    { 149, true, "domainHasManagedSaveImage" },
+    { 150, true, "domainManagedSaveRemove" },
+    { 151, false, "domainManagedSaveGetXMLDesc" },
+    { 152, false, "domainManagedSaveDefineXML" },
+    { 169, false, "domainQemuMonitorCommand" },
+    { 255, true, "domainGetMessages" },
+    { 257, false, "domainFDAssociate" },
+};
+
+static const char *const xsnapLayoutBuildIds9000000[] = {
+    /* libvirt-daemon-driver-xen 9.0.0-4+deb12u2, amd64 */
+    "6548282c5fe0ea2aa9614e3547af9cd07927cf31",
+    NULL
+};
+
+static const xsnapDriverLayout xsnapDriverLayouts[] = {
+    {
+        .libvirtVersion = 9000000,
+        .privateNode = "LIBVIRT_PRIVATE_9.0.0",
+        .connSize = 72,
+        .connUriSchemesOffset = 8,
+        .connHypervisorOffset = 16,
+        .hvSize = 2064,
+        .snapshotFirstSlot = 153,
+        .slotDomainUndefine = 87,
+        .slotDomainUndefineFlags = 88,
+        .slotDomainRename = 131,
+        .checks = xsnapLayoutChecks9000000,
+        .nchecks = sizeof(xsnapLayoutChecks9000000) /
+                   sizeof(xsnapLayoutChecks9000000[0]),
+        .buildIds = xsnapLayoutBuildIds9000000,
+    },
+};
+
+#endif /* XSNAP_DRIVER_LAYOUT_TABLES */

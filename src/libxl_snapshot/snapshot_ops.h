@@ -1,0 +1,35 @@
+/*
+ * snapshot_ops.h: the snapshot operations that touch a domain's memory
+ * and disks, as the driver callbacks call them
+ *
+ * The callbacks check flags, find the domain's tree and hold its lock;
+ * an operation does the rest and records the result in the tree and
+ * the store (xsnapDriverStateGetStore()). Metadata-only work (redefine,
+ * delete --metadata) never reaches these.
+ */
+#pragma once
+
+#include <libvirt/libvirt.h>
+
+#include "internal.h"
+#include "driver_state.h"
+
+/*
+ * Creates a new snapshot of @dom from @xml (virDomainSnapshotCreateXML
+ * without REDEFINE). On success sets *@created to the new Obj in
+ * @snaps's tree. Returns 0, or -1 with an error reported.
+ */
+int xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+                   const char *xml, unsigned int flags,
+                   xsnapSnapshotObj **created);
+
+/* Reverts @dom to @obj (virDomainRevertToSnapshot). Returns 0 or -1. */
+int xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+                   xsnapSnapshotObj *obj, unsigned int flags);
+
+/*
+ * Deletes @obj together with its data (virDomainSnapshotDelete without
+ * METADATA_ONLY; CHILDREN and CHILDREN_ONLY as libvirt). Returns 0 or -1.
+ */
+int xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+                   xsnapSnapshotObj *obj, unsigned int flags);
