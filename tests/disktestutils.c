@@ -75,7 +75,7 @@ xsnapTestCreateImage(const char *path, const char *format)
 {
     const char *argv[] = { "qemu-img", "create", "-q", "-f", format, path, "1M", NULL };
 
-    return xsnapCommandRun(argv, 10000, NULL);
+    return xsnapCommandRun(argv, 60000, NULL);
 }
 
 
@@ -144,8 +144,15 @@ xsnapTestQemuStart(const char *dir, const xsnapTestDisk *disks, size_t ndisks)
     }
     g_ptr_array_add(livePids, GINT_TO_POINTER(qemu->pid));
 
-    for (int i = 0; i < 500 && !g_file_test(qemu->qmpPath, G_FILE_TEST_EXISTS); i++)
+    /* generous: the machine running the tests may be heavily loaded */
+    for (int i = 0; i < 3000 && !g_file_test(qemu->qmpPath, G_FILE_TEST_EXISTS); i++) {
+        if (waitpid(qemu->pid, NULL, WNOHANG) == qemu->pid) {
+            xsnapTestForget(qemu->pid);
+            qemu->pid = 0;
+            break;
+        }
         g_usleep(10 * 1000);
+    }
 
     xsnapQemuMonitorConfigInit(&cfg);
     cfg.commandTimeoutMs = 20000;
@@ -265,7 +272,7 @@ xsnapTestImageIo(const char *path, const char *format, const char *cmd,
     const char *argvRw[] = { "qemu-io", "-f", format, "-c", cmd, path, NULL };
     g_autofree char *out = NULL;
 
-    if (xsnapCommandRun(readOnly ? argvRo : argvRw, 20000, &out) < 0) {
+    if (xsnapCommandRun(readOnly ? argvRo : argvRw, 60000, &out) < 0) {
         fprintf(stderr, "    %s\n", xsnapGetLastErrorMessage());
         return -1;
     }
