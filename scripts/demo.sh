@@ -3,11 +3,12 @@
 # libvirt 9.0.0 does, and reads a libvirt-layout snapshot store offline.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-tool=${VIRT_XEN_SNAPSHOT:-$top/tools/virt-xen-snapshot}
-[ -x "$tool" ] || tool=$top/build/tools/virt-xen-snapshot
+tool=${VIRT_XEN_SNAPSHOT:-$top/build/tools/virt-xen-snapshot}
 if [ ! -x "$tool" ]; then
-    echo "demo: build the project first (./configure && make)" >&2
-    exit 1
+    echo "demo: building the project in $top/build"
+    (cd "$top" && ./autogen.sh >/dev/null 2>&1 && mkdir -p build && cd build &&
+        ../configure --quiet && make -s -j"$(nproc 2>/dev/null || echo 2)") ||
+        { echo "demo: the build failed" >&2; exit 1; }
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/xsnap-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
