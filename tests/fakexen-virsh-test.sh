@@ -2,7 +2,7 @@
 # The stock libvirt libxl driver on the simulated Xen host, through virsh:
 # define, start, suspend/resume, save/restore keeping the guest memory,
 # the QEMU device model serving both disks, guest-initiated shutdown and
-# crash, a libvirtd restart, destroy and undefine.
+# crash, a libvirtd restart, reboot, managedsave, destroy and undefine.
 set -u
 . "$abs_top_srcdir/tests/fakexen/fakexen-lib.sh"
 
@@ -140,6 +140,23 @@ until [ "$(fx_virsh domstate fx1)" = "shut off" ]; do
     i=$((i + 1)); [ $i -lt 50 ] || fx_fail "libvirt missed the guest crash"; sleep 0.1
 done
 fx_virsh domstate --reason fx1 | grep -q "shut off (crashed)" || fx_fail "wrong crash reason"
+
+fx_step "reboot, managedsave"
+fx_virsh start fx1 >/dev/null || fx_fail "start"
+domid=$(fx_virsh domid fx1)
+fx_virsh reboot fx1 >/dev/null || fx_fail "reboot"
+i=0
+until [ "$(fx_virsh domid fx1 2>/dev/null)" != "$domid" ] &&
+      [ "$(fx_virsh domstate fx1)" = running ]; do
+    i=$((i + 1)); [ $i -lt 50 ] || fx_fail "the domain did not come back after reboot"; sleep 0.1
+done
+fx_ctl mem-write fx1 0 "managed" || fx_fail "mem-write"
+fx_virsh managedsave fx1 >/dev/null || fx_fail "managedsave"
+fx_virsh domstate --reason fx1 | grep -q "shut off (saved)" || fx_fail "not saved"
+fx_virsh start fx1 >/dev/null || fx_fail "start from the managed save"
+fx_expect_state fx1 "running"
+[ "$(fx_ctl mem-read fx1 0 7)" = managed ] || fx_fail "managedsave lost the guest memory"
+fx_virsh destroy fx1 >/dev/null || fx_fail "destroy"
 
 fx_step "undefine"
 fx_virsh undefine fx1 >/dev/null || fx_fail "undefine"

@@ -34,8 +34,8 @@ fx_now() {
 fx_step() {
     now=$(fx_now)
     if [ -n "${FX_STEP_NAME:-}" ]; then
-        printf '  %-52s %6.2fs\n' "$FX_STEP_NAME" \
-            "$(echo "$now - $FX_STEP_START" | bc)"
+        awk -v n="$FX_STEP_NAME" -v a="$FX_STEP_START" -v b="$now" \
+            'BEGIN { printf "  %-52s %6.2fs\n", n, b - a }'
     fi
     FX_STEP_NAME=$1
     FX_STEP_START=$now
@@ -57,7 +57,7 @@ fx_cleanup() {
 
 fx_setup() {
     [ "$(id -u)" = 0 ] || fx_skip "the simulated host needs root"
-    for prog in unshare nsenter virsh qemu-img qemu-io qemu-system-x86_64 bc /usr/bin/python3; do
+    for prog in unshare nsenter virsh qemu-img qemu-io qemu-system-x86_64 awk /usr/bin/python3; do
         command -v "$prog" >/dev/null 2>&1 || fx_skip "$prog is not installed"
     done
     [ -x /usr/sbin/libvirtd ] || fx_skip "libvirtd is not installed"

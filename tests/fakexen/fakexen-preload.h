@@ -3,8 +3,9 @@
  *
  * Call fxTestPreload(argv) first in main() and return its result when it
  * is not negative.  The first call runs the program again, as a child, with the
- * simulator preloaded and a private host (state and QMP directories under
- * the test's temp dir), waits for it, then stops any device model the
+ * simulator preloaded and a private host (state directory under the
+ * test's temp dir, QMP sockets in a short /tmp/fakexen-qmp.XXXXXX),
+ * waits for it, then stops any device model the
  * child left running (even if it crashed) and returns the child's exit
  * code.  In the child it returns -1: go on with the test.  Returns 99 when the simulator
  * library has not been built.  Needs tests/testutils.h and GLib.
@@ -71,6 +72,23 @@ fxTestKillOrphans(void)
     }
 }
 
+/* Removes the QMP directory and any socket left in it. */
+static inline void
+fxTestRemoveDir(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *ent;
+
+    if (d) {
+        while ((ent = g_dir_read_name(d))) {
+            g_autofree char *path = g_build_filename(dir, ent, NULL);
+            unlink(path);
+        }
+        g_dir_close(d);
+    }
+    rmdir(dir);
+}
+
 static inline int
 fxTestPreload(char **argv)
 {
@@ -95,7 +113,12 @@ fxTestPreload(char **argv)
         return EXIT_AM_HARDFAIL;
     }
     state = g_build_filename(xsnapTestTmpDir(), "fakexen", NULL);
-    qmp = g_build_filename(state, "qmp", NULL);
+    /* Short: the build tree can be too deep for unix socket paths. */
+    qmp = g_strdup("/tmp/fakexen-qmp.XXXXXX");
+    if (!g_mkdtemp(qmp)) {
+        perror("mkdtemp");
+        return EXIT_AM_HARDFAIL;
+    }
     g_setenv("LD_PRELOAD", preload, TRUE);
     g_setenv("FAKEXEN_STATE_DIR", state, TRUE);
     g_setenv("FAKEXEN_QMP_DIR", qmp, TRUE);
@@ -126,6 +149,7 @@ fxTestPreload(char **argv)
     }
     fxTestKillDeviceModels(state);
     fxTestKillOrphans();
+    fxTestRemoveDir(qmp);
     if (WIFSIGNALED(status)) {
         fprintf(stderr, "test killed by signal %d\n", WTERMSIG(status));
         return EXIT_FAILURE;
