@@ -352,7 +352,7 @@ xsnapXPathNodeSet(const char *xpath, xmlXPathContextPtr ctxt, xmlNodePtr **list)
 char *
 xsnapXMLPropString(xmlNodePtr node, const char *name)
 {
-    xmlChar *val = xmlGetNoNsProp(node, BAD_CAST name);
+    xmlChar *val = xmlGetProp(node, BAD_CAST name);
     char *ret;
 
     if (!val)

@@ -68,7 +68,8 @@ typedef enum {
     XSNAP_XML_PROP_NONZERO = 1 << 1,   /* the value 0 is refused */
 } xsnapXMLPropFlags;
 
-/* The attribute's value (caller frees), "" if empty, NULL if absent. */
+/* The attribute's value (caller frees), "" if empty, NULL if absent.
+ * Like libvirt (xmlGetProp), an attribute's namespace is not looked at. */
 char *xsnapXMLPropString(xmlNodePtr node, const char *name);
 
 /*
