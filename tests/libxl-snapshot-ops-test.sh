@@ -1,0 +1,157 @@
+#!/bin/sh
+# Snapshot operations end to end: a private libvirtd on the simulated Xen
+# host loads the wrapper module, and real virsh creates, reverts to and
+# deletes snapshots of domains whose disks a real QEMU device model
+# serves. Disk contents are proven with qemu-io patterns, guest memory
+# with fakexen-ctl.
+set -u
+. "$abs_top_srcdir/tests/fakexen/fakexen-lib.sh"
+
+stock=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
+wrapper=$abs_top_builddir/src/libxl_snapshot/.libs/libvirt_driver_libxl.so
+[ -e "$wrapper" ] || fx_skip "the wrapper module is not built"
+if readelf -d "$wrapper" 2>/dev/null | grep -q 'lib[a-z]*san\.so'; then
+    fx_skip "the wrapper is built with sanitizers"
+fi
+FAKEXEN_LIBXL_MODULE=$wrapper
+XSNAP_STOCK_LIBXL_MODULE=$stock
+export FAKEXEN_LIBXL_MODULE XSNAP_STOCK_LIBXL_MODULE
+unset XSNAP_SIMULATE_LIBVIRT_VERSION XSNAP_LIBXL_LIBDIR XSNAP_DISABLE
+
+fx_step "start the simulated host with the wrapper module"
+fx_setup
+inhost() {
+    "$FX_HOST" shell "$FX_DIR" "$@"
+}
+store=/var/lib/libvirt/libxl/snapshot
+
+vok() {
+    out=$(fx_virsh "$@" 2>&1) || fx_fail "virsh $*: $out"
+    printf '%s\n' "$out"
+}
+vfail() {
+    want=$1; shift
+    if out=$(fx_virsh "$@" 2>&1); then
+        fx_fail "virsh $* succeeded: $out"
+    fi
+    case $out in
+        *"$want"*) ;;
+        *) fx_fail "virsh $*: expected '$want', got: $out" ;;
+    esac
+}
+# qemu_io DOM DEV CMD: runs qemu-io in the device model
+qemu_io() {
+    fx_ctl qmp "$1" "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io $2 \\\"$3\\\"\"}}" |
+        grep -qx '{"return": ""}' || fx_fail "qemu-io $1 $2 $3"
+}
+# write DOM DEV PATTERN OFFSET LEN, flushed
+write() {
+    qemu_io "$1" "$2" "write -P $3 $4 $5"
+    qemu_io "$1" "$2" "flush"
+}
+# The image QEMU serves for DOM's DEV.
+served() {
+    fx_ctl qmp "$1" '{"execute":"query-block"}' | /usr/bin/python3 -c '
+import json, sys
+for b in json.load(sys.stdin)["return"]:
+    if b["device"] == sys.argv[1]:
+        print((b.get("inserted") or {}).get("file"))' "$2"
+}
+# has FMT FILE PATTERN OFFSET LEN: the image (read from outside) holds it
+has() {
+    out=$(qemu-io -r -U -f "$1" -c "read -P $3 $4 $5" "$2" 2>&1)
+    case $out in
+        *"Pattern verification failed"*|*rror*) return 1 ;;
+        *"read "*) return 0 ;;
+    esac
+    return 1
+}
+# dev_has DOM DEV PATTERN OFFSET LEN: what the guest's disk holds now
+dev_has() {
+    f=$(served "$1" "$2")
+    fmt=$(qemu-img info -U --output=json "$f" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])')
+    has "$fmt" "$f" "$3" "$4" "$5"
+}
+internal_snaps() {
+    qemu-img snapshot -U -l "$1" 2>/dev/null | awk 'NR > 2 { print $2 }' | tr '\n' ' '
+}
+mem() {
+    fx_ctl mem-read "$1" 0 "$2"
+}
+
+domain_xml() {
+    # $1 name, $2 uuid suffix, then disks as "dev:fmt:file"
+    name=$1; uu=$2; shift 2
+    {
+        echo "<domain type='xen'><name>$name</name>"
+        echo "<uuid>5e1f6a2c-0d3b-4c1e-9a57-1b2c3d4e5f$uu</uuid>"
+        echo "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+        echo "<os><type arch='x86_64' machine='xenfv'>hvm</type></os><devices>"
+        for d in "$@"; do
+            dev=${d%%:*}; rest=${d#*:}; fmt=${rest%%:*}; file=${rest#*:}
+            echo "<disk type='file' device='disk'><driver name='qemu' type='$fmt'/>"
+            echo "<source file='$file'/><target dev='$dev' bus='xen'/></disk>"
+        done
+        echo "</devices></domain>"
+    } > "$FX_DIR/$name.xml"
+}
+
+fx_step "define and start fx1 (qcow2 xvda, raw xvdb)"
+qemu-img create -q -f qcow2 "$FX_DIR/disk0.qcow2" 32M || fx_fail "qemu-img"
+qemu-img create -q -f raw "$FX_DIR/disk1.raw" 16M || fx_fail "qemu-img"
+domain_xml fx1 60 "xvda:qcow2:$FX_DIR/disk0.qcow2" "xvdb:raw:$FX_DIR/disk1.raw"
+vok define "$FX_DIR/fx1.xml" >/dev/null
+vok start fx1 >/dev/null
+write fx1 xvda 0xab 0 64k
+write fx1 xvdb 0x5a 1M 4k
+
+fx_step "flags libvirt refuses"
+vfail "guest agent" snapshot-create-as fx1 q --disk-only --quiesce
+vfail "live snapshot creation is supported only during full system snapshots" \
+    snapshot-create-as fx1 l --disk-only --live
+vfail "memory" snapshot-create-as fx1 m --disk-only --memspec "file=$FX_DIR/m.save"
+[ -z "$(vok snapshot-list fx1 --name)" ] || fx_fail "a refused snapshot left metadata"
+
+fx_step "create s1: running, disk-only (qcow2 internal, raw external)"
+vok snapshot-create-as fx1 s1 --disk-only >/dev/null
+fx_expect_state fx1 running
+[ "$(vok snapshot-current fx1 --name)" = s1 ] || fx_fail "s1 is not current"
+inhost test -f "$store/fx1/s1.xml" || fx_fail "no metadata file for s1"
+info=$(vok snapshot-info fx1 s1)
+echo "$info" | grep -q "^State: *disk-snapshot" || fx_fail "s1 state: $info"
+case " $(internal_snaps "$FX_DIR/disk0.qcow2")" in *" s1 "*) ;; *) fx_fail "no internal snapshot s1 in disk0" ;; esac
+[ "$(served fx1 xvdb)" = "$FX_DIR/disk1.s1" ] || fx_fail "xvdb is not on its overlay: $(served fx1 xvdb)"
+vok dumpxml fx1 --inactive | grep -q "$FX_DIR/disk1.s1" || fx_fail "the persistent config does not use the overlay"
+vok snapshot-dumpxml fx1 s1 | grep -q "<source file='$FX_DIR/disk1.s1'/>" || fx_fail "s1 does not record the overlay"
+
+fx_step "the frozen raw base keeps s1's data while the guest writes"
+write fx1 xvda 0xcd 0 64k
+write fx1 xvdb 0xcd 1M 4k
+has raw "$FX_DIR/disk1.raw" 0x5a 1M 4k || fx_fail "the raw base changed after s1"
+dev_has fx1 xvdb 0xcd 1M 4k || fx_fail "the guest's write to xvdb is lost"
+
+fx_step "create s2: running, with memory (default image in the store)"
+fx_ctl mem-write fx1 0 "memory-at-s2" || fx_fail "mem-write"
+vok snapshot-create-as fx1 s2 >/dev/null
+fx_expect_state fx1 running
+[ "$(mem fx1 12)" = "memory-at-s2" ] || fx_fail "guest memory changed by the snapshot"
+inhost test -s "$store/fx1/s2.save" || fx_fail "no memory image for s2"
+inhost head -c 16 "$store/fx1/s2.save" | grep -q "^libvirt-xml" || fx_fail "s2.save is not a libvirt save image"
+info=$(vok snapshot-info fx1 s2)
+echo "$info" | grep -q "^State: *running" || fx_fail "s2 state: $info"
+echo "$info" | grep -q "^Parent: *s1" || fx_fail "s2 parent: $info"
+vok snapshot-dumpxml fx1 s2 | grep -q "<memory snapshot='external' file='$store/fx1/s2.save'/>" ||
+    fx_fail "s2 memory: $(fx_virsh snapshot-dumpxml fx1 s2)"
+# xvdb is a qcow2 overlay now, so its default is internal too.
+[ "$(served fx1 xvdb)" = "$FX_DIR/disk1.s1" ] || fx_fail "xvdb moved by s2: $(served fx1 xvdb)"
+case " $(internal_snaps "$FX_DIR/disk1.s1")" in *" s2 "*) ;; *) fx_fail "no internal snapshot s2 in disk1.s1" ;; esac
+
+fx_step "a failing disk step rolls everything back"
+vfail "" snapshot-create-as fx1 s3 --diskspec "xvdb,snapshot=external,file=/nonexistent/dir/x.qcow2"
+fx_expect_state fx1 running
+[ "$(vok snapshot-current fx1 --name)" = s2 ] || fx_fail "current moved after a failed create"
+vok snapshot-list fx1 --name | grep -qx s3 && fx_fail "metadata for a failed snapshot"
+inhost test -e "$store/fx1/s3.save" && fx_fail "the memory image of a failed snapshot stayed"
+case " $(internal_snaps "$FX_DIR/disk0.qcow2")" in *" s3 "*) fx_fail "internal snapshot s3 left in disk0" ;; esac
+[ "$(served fx1 xvdb)" = "$FX_DIR/disk1.s1" ] || fx_fail "xvdb moved by a failed snapshot"
+[ "$(mem fx1 12)" = "memory-at-s2" ] || fx_fail "guest memory changed by a failed snapshot"
