@@ -155,3 +155,116 @@ inhost test -e "$store/fx1/s3.save" && fx_fail "the memory image of a failed sna
 case " $(internal_snaps "$FX_DIR/disk0.qcow2")" in *" s3 "*) fx_fail "internal snapshot s3 left in disk0" ;; esac
 [ "$(served fx1 xvdb)" = "$FX_DIR/disk1.s1" ] || fx_fail "xvdb moved by a failed snapshot"
 [ "$(mem fx1 12)" = "memory-at-s2" ] || fx_fail "guest memory changed by a failed snapshot"
+
+fx_step "revert to s2 (memory, internal disks) after more changes"
+fx_ctl mem-write fx1 0 "memory-changed" || fx_fail "mem-write"
+write fx1 xvda 0xef 0 64k
+write fx1 xvdb 0xef 1M 4k
+vok snapshot-revert fx1 s2 >/dev/null
+fx_expect_state fx1 running
+[ "$(mem fx1 12)" = "memory-at-s2" ] || fx_fail "memory after revert to s2: $(mem fx1 12)"
+dev_has fx1 xvda 0xcd 0 64k || fx_fail "xvda after revert to s2"
+dev_has fx1 xvdb 0xcd 1M 4k || fx_fail "xvdb after revert to s2"
+[ "$(vok snapshot-current fx1 --name)" = s2 ] || fx_fail "s2 is not current after revert"
+
+fx_step "revert to s1 (disk-only: external xvdb gets a fresh overlay)"
+vok snapshot-revert fx1 s1 --running >/dev/null
+fx_expect_state fx1 running
+dev_has fx1 xvda 0xab 0 64k || fx_fail "xvda after revert to s1"
+dev_has fx1 xvdb 0x5a 1M 4k || fx_fail "xvdb after revert to s1"
+[ "$(served fx1 xvdb)" = "$FX_DIR/disk1.s1-1" ] || fx_fail "xvdb after revert to s1: $(served fx1 xvdb)"
+[ -e "$FX_DIR/disk1.s1" ] || fx_fail "the other branch's overlay is gone"
+[ "$(vok snapshot-current fx1 --name)" = s1 ] || fx_fail "s1 is not current after revert"
+write fx1 xvdb 0x77 1M 4k
+
+fx_step "back to s2 and to s1 again: both branches survive"
+vok snapshot-revert fx1 s2 >/dev/null
+[ "$(mem fx1 12)" = "memory-at-s2" ] || fx_fail "memory after the second revert to s2"
+dev_has fx1 xvda 0xcd 0 64k || fx_fail "xvda after the second revert to s2"
+dev_has fx1 xvdb 0xcd 1M 4k || fx_fail "xvdb after the second revert to s2"
+vok snapshot-revert fx1 s1 --paused >/dev/null
+fx_expect_state fx1 paused
+dev_has fx1 xvdb 0x5a 1M 4k || fx_fail "xvdb after the second revert to s1"
+vok snapshot-revert fx1 s2 --paused >/dev/null
+fx_expect_state fx1 paused
+[ "$(mem fx1 12)" = "memory-at-s2" ] || fx_fail "memory after revert --paused"
+vok resume fx1 >/dev/null
+
+fx_step "delete s2 (internal disks, memory image)"
+vok snapshot-delete fx1 s2 >/dev/null
+vok snapshot-list fx1 --name | grep -qx s2 && fx_fail "s2 still listed"
+case " $(internal_snaps "$FX_DIR/disk0.qcow2")" in *" s2 "*) fx_fail "internal s2 left in disk0" ;; esac
+case " $(internal_snaps "$FX_DIR/disk1.s1")" in *" s2 "*) fx_fail "internal s2 left in disk1.s1" ;; esac
+inhost test -e "$store/fx1/s2.save" && fx_fail "memory image of s2 left"
+[ "$(vok snapshot-current fx1 --name)" = s1 ] || fx_fail "current after deleting s2"
+fx_expect_state fx1 running
+
+fx_step "delete s1: its overlay is merged into the raw base"
+vok snapshot-delete fx1 s1 >/dev/null
+[ -z "$(vok snapshot-list fx1 --name)" ] || fx_fail "s1 still listed"
+[ "$(served fx1 xvdb)" = "$FX_DIR/disk1.raw" ] || fx_fail "xvdb not back on its base: $(served fx1 xvdb)"
+vok dumpxml fx1 --inactive | grep -q "$FX_DIR/disk1.raw" || fx_fail "config not back on the base"
+[ -e "$FX_DIR/disk1.s1" ] && fx_fail "merged overlay disk1.s1 left"
+dev_has fx1 xvdb 0xcd 1M 4k || fx_fail "xvdb lost data in the merge"
+[ -z "$(internal_snaps "$FX_DIR/disk0.qcow2")" ] || fx_fail "internal snapshots left in disk0"
+
+fx_step "delete refused when two branches share the base"
+vok snapshot-create-as fx1 t1 --disk-only >/dev/null
+vok snapshot-create-as fx1 t2 --disk-only >/dev/null
+vok snapshot-revert fx1 t1 --running >/dev/null
+vok snapshot-create-as fx1 t3 --disk-only >/dev/null
+vfail "it has 2 children" snapshot-delete fx1 t1
+[ "$(vok snapshot-list fx1 --name | wc -l)" = 3 ] || fx_fail "a refused delete changed the list"
+vok snapshot-delete fx1 t1 --metadata --children >/dev/null
+
+fx_step "offline: create internal + external, children, children-only"
+qemu-img create -q -f qcow2 "$FX_DIR/off0.qcow2" 32M || fx_fail "qemu-img"
+qemu-img create -q -f raw "$FX_DIR/off1.raw" 16M || fx_fail "qemu-img"
+qemu-io -f qcow2 -c "write -P 0x11 0 64k" "$FX_DIR/off0.qcow2" >/dev/null || fx_fail "qemu-io"
+domain_xml fx3 63 "xvda:qcow2:$FX_DIR/off0.qcow2" "xvdb:raw:$FX_DIR/off1.raw"
+vok define "$FX_DIR/fx3.xml" >/dev/null
+vok snapshot-create-as fx3 c1 >/dev/null
+vok snapshot-info fx3 c1 | grep -q "^State: *shutoff" || fx_fail "c1 state"
+case " $(internal_snaps "$FX_DIR/off0.qcow2")" in *" c1 "*) ;; *) fx_fail "no internal c1" ;; esac
+[ -e "$FX_DIR/off1.c1" ] || fx_fail "no overlay off1.c1"
+vok dumpxml fx3 --inactive | grep -q "$FX_DIR/off1.c1" || fx_fail "config not on off1.c1"
+qemu-io -f qcow2 -c "write -P 0x22 0 64k" "$FX_DIR/off0.qcow2" >/dev/null || fx_fail "qemu-io"
+vok snapshot-create-as fx3 c2 >/dev/null
+vok snapshot-create-as fx3 c3 >/dev/null
+[ "$(vok snapshot-parent fx3 c3)" = c2 ] || fx_fail "c3 parent"
+vok snapshot-revert fx3 c1 >/dev/null
+fx_expect_state fx3 "shut off"
+has qcow2 "$FX_DIR/off0.qcow2" 0x11 0 64k || fx_fail "off0 after revert to c1"
+vok snapshot-revert fx3 c3 >/dev/null
+has qcow2 "$FX_DIR/off0.qcow2" 0x22 0 64k || fx_fail "off0 after revert to c3"
+vok snapshot-delete fx3 c1 --children-only >/dev/null
+[ "$(vok snapshot-list fx3 --name)" = c1 ] || fx_fail "children-only: $(fx_virsh snapshot-list fx3 --name)"
+[ "$(vok snapshot-current fx3 --name)" = c1 ] || fx_fail "current after children-only"
+case " $(internal_snaps "$FX_DIR/off0.qcow2")" in *" c2 "*|*" c3 "*) fx_fail "internal c2/c3 left" ;; esac
+vok snapshot-delete fx3 c1 --children >/dev/null
+[ -z "$(vok snapshot-list fx3 --name)" ] || fx_fail "delete --children left snapshots"
+[ -z "$(internal_snaps "$FX_DIR/off0.qcow2")" ] || fx_fail "internal snapshots left: $(internal_snaps "$FX_DIR/off0.qcow2")"
+
+fx_step "backup: disk-only snapshot, read the frozen base, merge back"
+qemu-img create -q -f raw "$FX_DIR/bk.raw" 16M || fx_fail "qemu-img"
+domain_xml fx2 62 "xvda:raw:$FX_DIR/bk.raw"
+vok define "$FX_DIR/fx2.xml" >/dev/null
+vok start fx2 >/dev/null
+write fx2 xvda 0x31 0 64k
+vok snapshot-create-as fx2 b1 --disk-only >/dev/null
+write fx2 xvda 0x32 64k 64k
+write fx2 xvda 0x33 0 4k
+cp "$FX_DIR/bk.raw" "$FX_DIR/backup.raw" || fx_fail "copy the frozen base"
+has raw "$FX_DIR/backup.raw" 0x31 0 64k || fx_fail "the backup is not the frozen state"
+vok snapshot-delete fx2 b1 >/dev/null
+[ "$(served fx2 xvda)" = "$FX_DIR/bk.raw" ] || fx_fail "xvda not back on its base: $(served fx2 xvda)"
+vok dumpxml fx2 --inactive | grep -q "$FX_DIR/bk.raw" || fx_fail "config not back on the base"
+[ -e "$FX_DIR/bk.b1" ] && fx_fail "merged overlay left"
+write fx2 xvda 0x34 128k 4k
+has raw "$FX_DIR/bk.raw" 0x33 0 4k || fx_fail "write during the backup lost"
+has raw "$FX_DIR/bk.raw" 0x31 4k 60k || fx_fail "data before the backup lost"
+has raw "$FX_DIR/bk.raw" 0x32 64k 64k || fx_fail "write during the backup lost (2)"
+has raw "$FX_DIR/bk.raw" 0x34 128k 4k || fx_fail "write after the merge lost"
+[ -z "$(vok snapshot-list fx2 --name)" ] || fx_fail "b1 still listed"
+
+fx_step "done"
