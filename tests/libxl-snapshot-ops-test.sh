@@ -267,4 +267,62 @@ has raw "$FX_DIR/bk.raw" 0x32 64k 64k || fx_fail "write during the backup lost (
 has raw "$FX_DIR/bk.raw" 0x34 128k 4k || fx_fail "write after the merge lost"
 [ -z "$(vok snapshot-list fx2 --name)" ] || fx_fail "b1 still listed"
 
+fx_step "faults: a QMP refusal after the memory save, a missing memory image"
+fx_ctl qmp fx2 '{"execute":"human-monitor-command","arguments":{"command-line":"snapshot_blkdev_internal xvda dup"}}' >/dev/null
+qemu-img create -q -f qcow2 "$FX_DIR/q.qcow2" 16M || fx_fail "qemu-img"
+vok attach-disk fx2 "$FX_DIR/q.qcow2" xvdc --driver qemu --subdriver qcow2 --config >/dev/null
+vok destroy fx2 >/dev/null
+vok start fx2 >/dev/null
+fx_ctl qmp fx2 '{"execute":"human-monitor-command","arguments":{"command-line":"snapshot_blkdev_internal xvdc dup"}}' >/dev/null
+case " $(internal_snaps "$FX_DIR/q.qcow2")" in *" dup "*) ;; *) fx_fail "could not prepare the fault" ;; esac
+fx_ctl mem-write fx2 0 "memory-fx2" || fx_fail "mem-write"
+vfail "already has an internal snapshot named 'dup'" snapshot-create-as fx2 dup
+fx_expect_state fx2 running
+[ "$(mem fx2 10)" = "memory-fx2" ] || fx_fail "memory changed by a failed snapshot"
+inhost test -e "$store/fx2/dup.save" && fx_fail "memory image of a failed snapshot left"
+[ -e "$FX_DIR/bk.dup" ] && fx_fail "overlay of a failed snapshot left"
+[ "$(served fx2 xvda)" = "$FX_DIR/bk.raw" ] || fx_fail "xvda moved by a failed snapshot"
+[ -z "$(vok snapshot-list fx2 --name)" ] || fx_fail "metadata of a failed snapshot"
+vok snapshot-create-as fx2 r1 >/dev/null
+inhost rm -f "$store/fx2/r1.save"
+vfail "cannot read the memory image" snapshot-revert fx2 r1
+fx_expect_state fx2 running
+vok snapshot-delete fx2 r1 --metadata >/dev/null
+
+fx_step "gold image with linked clones"
+qemu-img create -q -f raw "$FX_DIR/gold.raw" 16M || fx_fail "qemu-img"
+domain_xml gold 64 "xvda:raw:$FX_DIR/gold.raw"
+vok define "$FX_DIR/gold.xml" >/dev/null
+vok start gold >/dev/null
+write gold xvda 0x61 0 64k
+vok snapshot-create-as gold g1 --disk-only >/dev/null
+write gold xvda 0x62 0 4k
+for i in 1 2; do
+    qemu-img create -q -f qcow2 -F raw -b "$FX_DIR/gold.raw" "$FX_DIR/clone$i.qcow2" || fx_fail "clone$i"
+    domain_xml clone$i 7$i "xvda:qcow2:$FX_DIR/clone$i.qcow2"
+    vok define "$FX_DIR/clone$i.xml" >/dev/null
+    vok start clone$i >/dev/null
+    write clone$i xvda 0x7$i 32k 4k
+done
+for i in 1 2; do
+    dev_has clone$i xvda 0x61 0 32k || fx_fail "clone$i does not see the gold data"
+    dev_has clone$i xvda 0x7$i 32k 4k || fx_fail "clone$i lost its own write"
+done
+has raw "$FX_DIR/gold.raw" 0x61 0 64k || fx_fail "the gold image changed"
+vfail "is also used by disk 'xvda' of domain 'clone" snapshot-delete gold g1
+for i in 1 2; do
+    dev_has clone$i xvda 0x61 0 32k || fx_fail "clone$i lost the gold data to a merge"
+done
+has raw "$FX_DIR/gold.raw" 0x61 0 64k || fx_fail "the gold image changed under its clones"
+vok snapshot-list gold --name | grep -qx g1 || fx_fail "a failed merge dropped g1"
+dev_has gold xvda 0x62 0 4k || fx_fail "gold lost its own write"
+for i in 1 2; do
+    vok destroy clone$i >/dev/null
+    vok undefine clone$i >/dev/null
+done
+vok snapshot-delete gold g1 >/dev/null
+[ "$(served gold xvda)" = "$FX_DIR/gold.raw" ] || fx_fail "gold not back on its image"
+has raw "$FX_DIR/gold.raw" 0x62 0 4k || fx_fail "gold's write not merged"
+has raw "$FX_DIR/gold.raw" 0x61 4k 60k || fx_fail "gold data lost in the merge"
+
 fx_step "done"

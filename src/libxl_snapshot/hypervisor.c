@@ -4,6 +4,8 @@
  */
 #include <config.h>
 
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <libxl.h>
 #include <libxl_utils.h>
@@ -305,6 +307,36 @@ xsnapHvIsStubdom(virDomainPtr dom)
 }
 
 
+static GPtrArray *
+xsnapHvOtherDomainsXML(virDomainPtr dom)
+{
+    g_autoptr(GPtrArray) ret = g_ptr_array_new_with_free_func(g_free);
+    virDomainPtr *doms = NULL;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+    int n;
+
+    if (virDomainGetUUID(dom, uuid) < 0 ||
+        (n = virConnectListAllDomains(virDomainGetConnect(dom), &doms, 0)) < 0) {
+        xsnapHvReportLibvirt(_("listing the domains of the host for"), dom);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        unsigned char other[VIR_UUID_BUFLEN];
+        char *xml;
+
+        if (virDomainGetUUID(doms[i], other) == 0 &&
+            memcmp(uuid, other, sizeof(uuid)) != 0 &&
+            (xml = virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE))) {
+            g_ptr_array_add(ret, g_strdup(xml));
+            free(xml);
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return g_steal_pointer(&ret);
+}
+
+
 static const xsnapHypervisor xsnapHypervisorDefault = {
     .state = xsnapHvState,
     .pause = xsnapHvPause,
@@ -318,6 +350,7 @@ static const xsnapHypervisor xsnapHypervisorDefault = {
     .getXML = xsnapHvGetXML,
     .qmpPath = xsnapHvQmpPath,
     .isStubdom = xsnapHvIsStubdom,
+    .otherDomainsXML = xsnapHvOtherDomainsXML,
 };
 
 

@@ -51,6 +51,9 @@ struct _xsnapHypervisor {
     char *(*qmpPath)(virDomainPtr dom);
     /* 1 if the device model runs in a stub domain, 0 if not, -1 on error. */
     int (*isStubdom)(virDomainPtr dom);
+    /* The persistent (or, if transient, live) XML of every other domain
+     * of the host, for finding images they share. Caller unrefs. */
+    GPtrArray *(*otherDomainsXML)(virDomainPtr dom);
 };
 
 /* The binding in use: the production one unless a test replaced it. */

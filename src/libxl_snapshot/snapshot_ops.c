@@ -1084,6 +1084,49 @@ struct _xsnapDeleteCtx {
 };
 
 
+/* Refuses a merge into @base when a disk of another domain rests on it
+ * (a linked clone). Images used outside libvirt cannot be seen here. */
+static int
+xsnapDeleteCheckOtherDomains(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
+                             const xsnapSnapshotDiskDef *sd, const char *base)
+{
+    g_autoptr(GPtrArray) xmls = c->hv->otherDomainsXML(c->dom);
+
+    if (!xmls)
+        return -1;
+    for (size_t i = 0; i < xmls->len; i++) {
+        const char *xml = g_ptr_array_index(xmls, i);
+        g_auto(xsnapOpsDisks) d = { 0 };
+
+        if (xsnapOpsDisksParse(xml, &d) < 0)
+            return -1;
+        for (size_t j = 0; j < d.n; j++) {
+            g_autoptr(GPtrArray) chain = NULL;
+            g_autoptr(xmlDoc) doc = NULL;
+            g_autoptr(xmlXPathContext) ctxt = NULL;
+            g_autofree char *name = NULL;
+
+            if (!d.list[j].path || d.list[j].type != XSNAP_STORAGE_TYPE_FILE)
+                continue;
+            if (!(chain = xsnapOpsChain(d.list[j].path, xsnapOpsDiskFormat(&d.list[j])))) {
+                xsnapResetLastError();
+                continue;
+            }
+            if (!xsnapOpsChainHas(chain, base))
+                continue;
+            if ((doc = xsnapXMLParseString(xml, "domain", NULL, &ctxt)))
+                name = xsnapXPathString("string(/domain/name)", ctxt);
+            xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                             _("cannot delete external snapshot '%1$s': image '%2$s' of disk '%3$s' is also used by disk '%4$s' of domain '%5$s'"),
+                             obj->def->name, base, sd->name, d.list[j].dst,
+                             name ? name : "?");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
 /*
  * Checks that external disk @sd of @obj can be merged: its overlay is in
  * the disk's current chain right above the frozen image, @obj has at
@@ -1142,7 +1185,8 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
             goto shared;
     }
     g_free(all);
-    return 0;
+    all = NULL;
+    return xsnapDeleteCheckOtherDomains(c, obj, sd, base);
 
  shared:
     xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
