@@ -272,6 +272,37 @@ testFlagsAndUnsupported(const void *data XSNAP_UNUSED)
 }
 
 
+static gpointer
+busyCaller(gpointer opaque XSNAP_UNUSED)
+{
+    if (NUM(dom, 0) >= 0)
+        return GINT_TO_POINTER(-1);
+    return GINT_TO_POINTER(expectError(VIR_ERR_OPERATION_TIMEOUT,
+                                       "still running"));
+}
+
+
+/* A caller finding the domain busy gives up after the bounded wait. */
+static int
+testBusy(const void *data XSNAP_UNUSED)
+{
+    xsnapDomainSnapshots *snaps;
+    GThread *thread;
+    int ret;
+
+    g_setenv("XSNAP_LOCK_WAIT_MS", "100", TRUE);
+    if (!(snaps = xsnapDriverStateAcquire(dom)))
+        return -1;
+    thread = g_thread_new("busy", busyCaller, NULL);
+    ret = GPOINTER_TO_INT(g_thread_join(thread));
+    xsnapDriverStateRelease(snaps);
+    g_unsetenv("XSNAP_LOCK_WAIT_MS");
+    if (ret == 0 && NUM(dom, 0) < 0)
+        ret = -1;
+    return ret;
+}
+
+
 static int
 testReload(const void *data XSNAP_UNUSED)
 {
@@ -425,6 +456,7 @@ mymain(void)
     ret |= xsnapTestRun("redefine a tree", testRedefine, NULL);
     ret |= xsnapTestRun("queries", testQueries, NULL);
     ret |= xsnapTestRun("flags and unsupported operations", testFlagsAndUnsupported, NULL);
+    ret |= xsnapTestRun("a busy domain times out", testBusy, NULL);
     ret |= xsnapTestRun("reload from the store", testReload, NULL);
     ret |= xsnapTestRun("delete metadata", testDelete, NULL);
     ret |= xsnapTestRun("undefine with snapshot metadata", testUndefine, NULL);

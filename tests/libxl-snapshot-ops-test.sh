@@ -289,6 +289,20 @@ vfail "cannot read the memory image" snapshot-revert fx2 r1
 fx_expect_state fx2 running
 vok snapshot-delete fx2 r1 --metadata >/dev/null
 
+fx_step "a paused domain stays paused; its snapshot reverts paused"
+vok suspend fx2 >/dev/null
+vok snapshot-create-as fx2 p1 >/dev/null
+fx_expect_state fx2 paused
+[ "$(fx_ctl state fx2)" = paused ] || fx_fail "the host runs a domain libvirt sees paused: $(fx_ctl state fx2)"
+vok snapshot-info fx2 p1 | grep -q "^State: *paused" || fx_fail "p1 state"
+vok resume fx2 >/dev/null
+vok snapshot-revert fx2 p1 >/dev/null
+fx_expect_state fx2 paused
+[ "$(mem fx2 10)" = "memory-fx2" ] || fx_fail "memory after revert to p1"
+vok snapshot-revert fx2 p1 --running >/dev/null
+fx_expect_state fx2 running
+vok snapshot-delete fx2 p1 >/dev/null
+
 fx_step "gold image with linked clones"
 qemu-img create -q -f raw "$FX_DIR/gold.raw" 16M || fx_fail "qemu-img"
 domain_xml gold 64 "xvda:raw:$FX_DIR/gold.raw"

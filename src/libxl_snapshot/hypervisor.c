@@ -191,7 +191,7 @@ xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live,
 
 
 static int
-xsnapHvContinueAfterSave(virDomainPtr dom)
+xsnapHvContinueAfterSave(virDomainPtr dom, bool paused)
 {
     libxl_ctx *c;
     int domid;
@@ -202,6 +202,13 @@ xsnapHvContinueAfterSave(virDomainPtr dom)
     if ((rc = libxl_domain_resume(c, (uint32_t)domid, 1, NULL)) != 0) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED,
                          _("libxl failed to resume domain '%1$s' after saving its memory (%2$d)"),
+                         virDomainGetName(dom), rc);
+        return -1;
+    }
+    /* libvirt still believes the domain paused: keep it so. */
+    if (paused && (rc = libxl_domain_pause(c, (uint32_t)domid, NULL)) != 0) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("libxl failed to pause domain '%1$s' again after saving its memory (%2$d)"),
                          virDomainGetName(dom), rc);
         return -1;
     }

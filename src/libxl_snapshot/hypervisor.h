@@ -36,8 +36,9 @@ struct _xsnapHypervisor {
      */
     int (*saveMemory)(virDomainPtr dom, int fd, bool live,
                       xsnapMemoryProgress *progress);
-    /* Lets a domain suspended by saveMemory run on (suspend_cancel). */
-    int (*continueAfterSave)(virDomainPtr dom);
+    /* Lets a domain suspended by saveMemory run on (suspend_cancel);
+     * with @paused it is left paused, as it was before the save. */
+    int (*continueAfterSave)(virDomainPtr dom, bool paused);
     int (*destroy)(virDomainPtr dom);
     /* Restores the save image @path (virDomainRestoreFlags). */
     int (*restore)(virDomainPtr dom, const char *path, unsigned int flags);

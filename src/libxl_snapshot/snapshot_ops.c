@@ -599,7 +599,8 @@ xsnapCreateUndoMemory(xsnapCreateCtx *c)
 {
     g_autoptr(xsnapError) saved = xsnapSaveLastError();
 
-    if (c->suspended && c->hv->continueAfterSave(c->dom) == 0)
+    if (c->suspended &&
+        c->hv->continueAfterSave(c->dom, c->state == VIR_DOMAIN_PAUSED) == 0)
         c->suspended = false;
     if (c->memoryCreated && unlink(c->def->memoryFile) == 0)
         c->memoryCreated = false;
@@ -709,7 +710,7 @@ xsnapCreateExecute(xsnapCreateCtx *c)
         return 0;
     }
     if (c->suspended) {
-        if (c->hv->continueAfterSave(c->dom) < 0)
+        if (c->hv->continueAfterSave(c->dom, c->state == VIR_DOMAIN_PAUSED) < 0)
             return -1;
         c->suspended = false;
     }
