@@ -302,6 +302,13 @@ fx_expect_state fx2 paused
 vok snapshot-revert fx2 p1 --running >/dev/null
 fx_expect_state fx2 running
 vok snapshot-delete fx2 p1 >/dev/null
+vok snapshot-create-as fx2 d1 --disk-only >/dev/null
+vok managedsave fx2 >/dev/null
+vfail "managed saved state" snapshot-revert fx2 d1
+vok snapshot-revert fx2 d1 --force >/dev/null
+vok managedsave-remove fx2 >/dev/null
+vok start fx2 >/dev/null
+vok snapshot-delete fx2 d1 >/dev/null
 
 fx_step "gold image with linked clones"
 qemu-img create -q -f raw "$FX_DIR/gold.raw" 16M || fx_fail "qemu-img"

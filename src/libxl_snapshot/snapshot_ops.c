@@ -830,6 +830,12 @@ xsnapRevertValidate(xsnapRevertCtx *c)
     }
     c->withMemory = (def->state == XSNAP_SNAPSHOT_STATE_RUNNING ||
                      def->state == XSNAP_SNAPSHOT_STATE_PAUSED);
+    if (!(c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_FORCE) && !c->withMemory &&
+        virDomainHasManagedSaveImage(c->dom, 0) == 1) {
+        xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY, "%s",
+                         _("snapshot without memory state, removal of existing managed saved state strongly recommended to avoid corruption"));
+        return -1;
+    }
     if (c->withMemory &&
         (def->memory != XSNAP_SNAPSHOT_LOCATION_EXTERNAL || !def->memoryFile)) {
         xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY,
