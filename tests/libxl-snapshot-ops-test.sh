@@ -310,6 +310,19 @@ vok managedsave-remove fx2 >/dev/null
 vok start fx2 >/dev/null
 vok snapshot-delete fx2 d1 >/dev/null
 
+fx_step "--live and --halt"
+vok snapshot-create-as fx2 lv --live >/dev/null
+fx_expect_state fx2 running
+grep -q "suspended domain .* (flags 2," "$FX_DIR/state/fakexen.log" || fx_fail "--live did not reach libxl"
+fx_ctl mem-write fx2 0 "memory-h1!" || fx_fail "mem-write"
+vok snapshot-create-as fx2 h1 --halt >/dev/null
+fx_expect_state fx2 "shut off"
+vok snapshot-revert fx2 h1 >/dev/null
+fx_expect_state fx2 running
+[ "$(mem fx2 10)" = "memory-h1!" ] || fx_fail "memory after revert to a halted snapshot"
+vok snapshot-delete fx2 lv --children >/dev/null
+[ -z "$(vok snapshot-list fx2 --name)" ] || fx_fail "delete lv --children left: $(fx_virsh snapshot-list fx2 --name)"
+
 fx_step "gold image with linked clones"
 qemu-img create -q -f raw "$FX_DIR/gold.raw" 16M || fx_fail "qemu-img"
 domain_xml gold 64 "xvda:raw:$FX_DIR/gold.raw"
