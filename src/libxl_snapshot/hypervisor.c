@@ -144,7 +144,7 @@ xsnapHvWatchThread(gpointer opaque)
         struct stat st;
 
         if (fstat(w->fd, &st) == 0)
-            g_atomic_pointer_set(&w->progress->written, (gint64)st.st_size);
+            __atomic_store_n(&w->progress->written, (gint64)st.st_size, __ATOMIC_RELAXED);
         g_usleep(100 * 1000);
     }
     return NULL;
