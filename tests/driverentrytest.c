@@ -18,6 +18,7 @@
 #include "driver_error.h"
 #include "driver_state.h"
 #include "hypervisor.h"
+#include "snapshot_ops.h"
 
 static virConnectPtr conn;
 static virDomainPtr dom;
@@ -303,6 +304,118 @@ testBusy(const void *data XSNAP_UNUSED)
 }
 
 
+/* A stand-in for a running Xen domain with one disk left out of the
+ * snapshot, so that only the memory step runs. */
+static int hvSaveFails;
+static int hvContinued;
+static long long hvSeenWritten = -1;
+
+static int
+hvState(virDomainPtr d XSNAP_UNUSED, int *reason)
+{
+    if (reason)
+        *reason = 0;
+    return VIR_DOMAIN_RUNNING;
+}
+
+static char *
+hvGetXML(virDomainPtr d XSNAP_UNUSED, bool inactive XSNAP_UNUSED)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    virDomainGetUUIDString(dom, uuid);
+    return g_strdup_printf("<domain type='xen'><name>test</name><uuid>%s</uuid>"
+                           "<devices><disk type='file' device='disk'>"
+                           "<driver name='qemu' type='raw'/><source file='/nonexistent.raw'/>"
+                           "<target dev='xvda'/></disk></devices></domain>", uuid);
+}
+
+static int
+hvStub(virDomainPtr d XSNAP_UNUSED)
+{
+    return 0;
+}
+
+static int
+hvSaveMemory(virDomainPtr d, int fd, bool live XSNAP_UNUSED,
+             xsnapMemoryProgress *progress)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    long long written = 0;
+    long long total = 0;
+
+    if (write(fd, "stream", 6) != 6)
+        return -1;
+    progress->total = 6;
+    progress->written = 6;
+    virDomainGetUUIDString(d, uuid);
+    if (xsnapOpsGetMemoryProgress(uuid, &written, &total) == 1 && total == 6)
+        hvSeenWritten = written;
+    if (hvSaveFails) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED, "%s", "injected save failure");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+hvContinue(virDomainPtr d XSNAP_UNUSED, bool paused XSNAP_UNUSED)
+{
+    hvContinued++;
+    return 0;
+}
+
+static const xsnapHypervisor memoryHypervisor = {
+    .state = hvState,
+    .getXML = hvGetXML,
+    .isStubdom = hvStub,
+    .saveMemory = hvSaveMemory,
+    .continueAfterSave = hvContinue,
+};
+
+
+/* The memory step: progress visible while it runs, a failure leaves no
+ * image and no metadata, a success is deleted with its image. */
+static int
+testMemoryStep(const void *data XSNAP_UNUSED)
+{
+    const char *xml = "<domainsnapshot><name>mem</name>"
+                      "<disks><disk name='xvda' snapshot='no'/></disks></domainsnapshot>";
+    g_autofree char *image = g_build_filename(libDir, "snapshot", "test", "mem.save", NULL);
+    virDomainSnapshotPtr snap = NULL;
+    int before = NUM(dom, 0);
+    int ret = -1;
+
+    xsnapHypervisorSet(&memoryHypervisor);
+    hvSaveFails = 1;
+    if (CREATE(dom, xml, 0) || expectError(VIR_ERR_OPERATION_FAILED, "injected") < 0)
+        goto cleanup;
+    if (g_file_test(image, G_FILE_TEST_EXISTS) || NUM(dom, 0) != before ||
+        hvSeenWritten != 6) {
+        xsnapTestFail("failed memory step left an image, metadata, or no progress");
+        goto cleanup;
+    }
+    hvSaveFails = 0;
+    if (!(snap = CREATE(dom, xml, 0)) || hvContinued != 1 ||
+        !g_file_test(image, G_FILE_TEST_EXISTS) || NUM(dom, 0) != before + 1) {
+        xsnapTestFail("memory snapshot not created as expected");
+        goto cleanup;
+    }
+    if (DELETE(snap, 0) < 0 || g_file_test(image, G_FILE_TEST_EXISTS) ||
+        NUM(dom, 0) != before) {
+        xsnapTestFail("memory snapshot not deleted with its image");
+        goto cleanup;
+    }
+    ret = 0;
+
+ cleanup:
+    if (snap)
+        virDomainSnapshotFree(snap);
+    xsnapHypervisorSet(NULL);
+    return ret;
+}
+
+
 static int
 testReload(const void *data XSNAP_UNUSED)
 {
@@ -457,6 +570,7 @@ mymain(void)
     ret |= xsnapTestRun("queries", testQueries, NULL);
     ret |= xsnapTestRun("flags and unsupported operations", testFlagsAndUnsupported, NULL);
     ret |= xsnapTestRun("a busy domain times out", testBusy, NULL);
+    ret |= xsnapTestRun("the memory step and its undo", testMemoryStep, NULL);
     ret |= xsnapTestRun("reload from the store", testReload, NULL);
     ret |= xsnapTestRun("delete metadata", testDelete, NULL);
     ret |= xsnapTestRun("undefine with snapshot metadata", testUndefine, NULL);

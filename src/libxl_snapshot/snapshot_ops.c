@@ -1247,6 +1247,7 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
     g_autoptr(xsnapQemuMonitor) mon = NULL;
     g_autoptr(GHashTable) moved = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) formats = g_hash_table_new(g_str_hash, g_str_equal);
+    bool needMonitor = false;
 
     if (!(inactiveXML = c->hv->getXML(c->dom, true)) ||
         xsnapOpsDisksParse(inactiveXML, &cur) < 0 ||
@@ -1272,8 +1273,12 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
             return -1;
     }
 
-    if (c->active && def->ndisks > 0 &&
-        !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
+    for (size_t i = 0; i < def->ndisks; i++) {
+        if (def->disks[i].snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL ||
+            def->disks[i].snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL)
+            needMonitor = c->active;
+    }
+    if (needMonitor && !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
         return -1;
 
     for (size_t i = 0; i < def->ndisks; i++) {
