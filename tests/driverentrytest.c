@@ -255,6 +255,9 @@ testFlagsAndUnsupported(const void *data XSNAP_UNUSED)
     if (CREATE(dom, "<domainsnapshot/>", VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE) ||
         expectError(VIR_ERR_INVALID_ARG, "disk-only") < 0)
         goto cleanup;
+    if (CREATE(dom, "<domainsnapshot/>", VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT) ||
+        expectError(VIR_ERR_INVALID_ARG, "redefining") < 0)
+        goto cleanup;
     if (CREATE(dom, "<domainsnapshot/>", 0) ||
         expectError(VIR_ERR_OPERATION_INVALID, "no hypervisor") < 0)
         goto cleanup;
