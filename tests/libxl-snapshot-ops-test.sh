@@ -323,6 +323,21 @@ fx_expect_state fx2 running
 vok snapshot-delete fx2 lv --children >/dev/null
 [ -z "$(vok snapshot-list fx2 --name)" ] || fx_fail "delete lv --children left: $(fx_virsh snapshot-list fx2 --name)"
 
+fx_step "--reuse-external and an explicit overlay path"
+served_now=$(served fx2 xvda)
+fmt_now=$(qemu-img info -U --output=json "$served_now" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])')
+qemu-img create -q -f qcow2 -F "$fmt_now" -b "$served_now" "$FX_DIR/reuse.qcow2" || fx_fail "qemu-img"
+vok snapshot-create-as fx2 ru --disk-only --reuse-external \
+    --diskspec "xvda,snapshot=external,file=$FX_DIR/reuse.qcow2" --diskspec xvdc,snapshot=no >/dev/null
+[ "$(served fx2 xvda)" = "$FX_DIR/reuse.qcow2" ] || fx_fail "xvda not on the reused overlay"
+vfail "is the image of disk" snapshot-create-as fx2 ru2 --disk-only \
+    --diskspec "xvda,snapshot=external,file=$FX_DIR/reuse.qcow2" --diskspec xvdc,snapshot=no
+vok snapshot-create-as fx2 ex --disk-only \
+    --diskspec "xvda,snapshot=external,file=$FX_DIR/explicit.qcow2" --diskspec xvdc,snapshot=no >/dev/null
+[ "$(served fx2 xvda)" = "$FX_DIR/explicit.qcow2" ] || fx_fail "xvda not on the explicit overlay"
+vok snapshot-delete fx2 ru --children >/dev/null
+[ "$(served fx2 xvda)" = "$served_now" ] || fx_fail "xvda not merged back: $(served fx2 xvda)"
+
 fx_step "gold image with linked clones"
 qemu-img create -q -f raw "$FX_DIR/gold.raw" 16M || fx_fail "qemu-img"
 domain_xml gold 64 "xvda:raw:$FX_DIR/gold.raw"
