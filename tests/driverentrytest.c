@@ -17,6 +17,8 @@
 #include "driver_entry.h"
 #include "driver_error.h"
 #include "driver_state.h"
+#include "hypervisor.h"
+#include "snapshot_ops.h"
 
 static virConnectPtr conn;
 static virDomainPtr dom;
@@ -221,6 +223,18 @@ testQueries(const void *data XSNAP_UNUSED)
 }
 
 
+/* The test driver's domains have no Xen behind them: the operations stop
+ * at their first question to the hypervisor. */
+static int
+fakeState(virDomainPtr d XSNAP_UNUSED, int *reason XSNAP_UNUSED)
+{
+    xsnapReportError(VIR_ERR_OPERATION_INVALID, "%s", "no hypervisor in this test");
+    return -1;
+}
+
+static const xsnapHypervisor fakeHypervisor = { .state = fakeState };
+
+
 static int
 testFlagsAndUnsupported(const void *data XSNAP_UNUSED)
 {
@@ -237,17 +251,170 @@ testFlagsAndUnsupported(const void *data XSNAP_UNUSED)
     if (redefine("s5", NULL, VIR_DOMAIN_SNAPSHOT_CREATE_LIVE) ||
         expectError(VIR_ERR_INVALID_ARG, "unsupported flags (0x100)") < 0)
         goto cleanup;
+    xsnapHypervisorSet(&fakeHypervisor);
+    if (CREATE(dom, "<domainsnapshot/>", VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE) ||
+        expectError(VIR_ERR_INVALID_ARG, "disk-only") < 0)
+        goto cleanup;
+    if (CREATE(dom, "<domainsnapshot/>", VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT) ||
+        expectError(VIR_ERR_INVALID_ARG, "redefining") < 0)
+        goto cleanup;
     if (CREATE(dom, "<domainsnapshot/>", 0) ||
-        expectError(VIR_ERR_OPERATION_UNSUPPORTED, "--redefine") < 0)
+        expectError(VIR_ERR_OPERATION_INVALID, "no hypervisor") < 0)
         goto cleanup;
-    if (REVERT(s1, 0) >= 0 || expectError(VIR_ERR_OPERATION_UNSUPPORTED, "s1") < 0)
+    if (REVERT(s1, VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING |
+               VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED) >= 0 ||
+        expectError(VIR_ERR_INVALID_ARG, "exclusive") < 0)
         goto cleanup;
-    if (DELETE(s1, 0) >= 0 || expectError(VIR_ERR_OPERATION_UNSUPPORTED, "--metadata") < 0)
+    if (DELETE(s1, 0) >= 0 || expectError(VIR_ERR_OPERATION_INVALID, "no hypervisor") < 0)
         goto cleanup;
     ret = NUM(dom, 0) == 4 ? 0 : -1;
 
  cleanup:
+    xsnapHypervisorSet(NULL);
     virDomainSnapshotFree(s1);
+    return ret;
+}
+
+
+static gpointer
+busyCaller(gpointer opaque XSNAP_UNUSED)
+{
+    if (NUM(dom, 0) >= 0)
+        return GINT_TO_POINTER(-1);
+    return GINT_TO_POINTER(expectError(VIR_ERR_OPERATION_TIMEOUT,
+                                       "still running"));
+}
+
+
+/* A caller finding the domain busy gives up after the bounded wait. */
+static int
+testBusy(const void *data XSNAP_UNUSED)
+{
+    xsnapDomainSnapshots *snaps;
+    GThread *thread;
+    int ret;
+
+    g_setenv("XSNAP_LOCK_WAIT_MS", "100", TRUE);
+    if (!(snaps = xsnapDriverStateAcquire(dom)))
+        return -1;
+    thread = g_thread_new("busy", busyCaller, NULL);
+    ret = GPOINTER_TO_INT(g_thread_join(thread));
+    xsnapDriverStateRelease(snaps);
+    g_unsetenv("XSNAP_LOCK_WAIT_MS");
+    if (ret == 0 && NUM(dom, 0) < 0)
+        ret = -1;
+    return ret;
+}
+
+
+/* A stand-in for a running Xen domain with one disk left out of the
+ * snapshot, so that only the memory step runs. */
+static int hvSaveFails;
+static int hvContinued;
+static long long hvSeenWritten = -1;
+
+static int
+hvState(virDomainPtr d XSNAP_UNUSED, int *reason)
+{
+    if (reason)
+        *reason = 0;
+    return VIR_DOMAIN_RUNNING;
+}
+
+static char *
+hvGetXML(virDomainPtr d XSNAP_UNUSED, bool inactive XSNAP_UNUSED)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    virDomainGetUUIDString(dom, uuid);
+    return g_strdup_printf("<domain type='xen'><name>test</name><uuid>%s</uuid>"
+                           "<devices><disk type='file' device='disk'>"
+                           "<driver name='qemu' type='raw'/><source file='/nonexistent.raw'/>"
+                           "<target dev='xvda'/></disk></devices></domain>", uuid);
+}
+
+static int
+hvStub(virDomainPtr d XSNAP_UNUSED)
+{
+    return 0;
+}
+
+static int
+hvSaveMemory(virDomainPtr d, int fd, bool live XSNAP_UNUSED,
+             xsnapMemoryProgress *progress)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    long long written = 0;
+    long long total = 0;
+
+    if (write(fd, "stream", 6) != 6)
+        return -1;
+    progress->total = 6;
+    progress->written = 6;
+    virDomainGetUUIDString(d, uuid);
+    if (xsnapOpsGetMemoryProgress(uuid, &written, &total) == 1 && total == 6)
+        hvSeenWritten = written;
+    if (hvSaveFails) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED, "%s", "injected save failure");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+hvContinue(virDomainPtr d XSNAP_UNUSED, bool paused XSNAP_UNUSED)
+{
+    hvContinued++;
+    return 0;
+}
+
+static const xsnapHypervisor memoryHypervisor = {
+    .state = hvState,
+    .getXML = hvGetXML,
+    .isStubdom = hvStub,
+    .saveMemory = hvSaveMemory,
+    .continueAfterSave = hvContinue,
+};
+
+
+/* The memory step: progress visible while it runs, a failure leaves no
+ * image and no metadata, a success is deleted with its image. */
+static int
+testMemoryStep(const void *data XSNAP_UNUSED)
+{
+    const char *xml = "<domainsnapshot><name>mem</name>"
+                      "<disks><disk name='xvda' snapshot='no'/></disks></domainsnapshot>";
+    g_autofree char *image = g_build_filename(libDir, "snapshot", "test", "mem.save", NULL);
+    virDomainSnapshotPtr snap = NULL;
+    int before = NUM(dom, 0);
+    int ret = -1;
+
+    xsnapHypervisorSet(&memoryHypervisor);
+    hvSaveFails = 1;
+    if (CREATE(dom, xml, 0) || expectError(VIR_ERR_OPERATION_FAILED, "injected") < 0)
+        goto cleanup;
+    if (g_file_test(image, G_FILE_TEST_EXISTS) || NUM(dom, 0) != before ||
+        hvSeenWritten != 6) {
+        xsnapTestFail("failed memory step left an image, metadata, or no progress");
+        goto cleanup;
+    }
+    hvSaveFails = 0;
+    if (!(snap = CREATE(dom, xml, 0)) || hvContinued != 1 ||
+        !g_file_test(image, G_FILE_TEST_EXISTS) || NUM(dom, 0) != before + 1) {
+        xsnapTestFail("memory snapshot not created as expected");
+        goto cleanup;
+    }
+    if (DELETE(snap, 0) < 0 || g_file_test(image, G_FILE_TEST_EXISTS) ||
+        NUM(dom, 0) != before) {
+        xsnapTestFail("memory snapshot not deleted with its image");
+        goto cleanup;
+    }
+    ret = 0;
+
+ cleanup:
+    if (snap)
+        virDomainSnapshotFree(snap);
+    xsnapHypervisorSet(NULL);
     return ret;
 }
 
@@ -405,6 +572,8 @@ mymain(void)
     ret |= xsnapTestRun("redefine a tree", testRedefine, NULL);
     ret |= xsnapTestRun("queries", testQueries, NULL);
     ret |= xsnapTestRun("flags and unsupported operations", testFlagsAndUnsupported, NULL);
+    ret |= xsnapTestRun("a busy domain times out", testBusy, NULL);
+    ret |= xsnapTestRun("the memory step and its undo", testMemoryStep, NULL);
     ret |= xsnapTestRun("reload from the store", testReload, NULL);
     ret |= xsnapTestRun("delete metadata", testDelete, NULL);
     ret |= xsnapTestRun("undefine with snapshot metadata", testUndefine, NULL);

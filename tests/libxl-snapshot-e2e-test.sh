@@ -160,10 +160,13 @@ doctor=$abs_top_builddir/tools/virt-xen-snapshot
 out=$(inhost "$doctor" doctor -c "$FX_URI" 2>&1) || fx_fail "doctor: $out"
 echo "$out" | grep -qx "snapshot support: active" || fx_fail "doctor: $out"
 
-fx_step "operations not built yet report so"
-vfail "not supported yet" snapshot-create-as fx1 s5
-vfail "not supported yet" snapshot-revert fx1 s2
-vfail "--metadata" snapshot-delete fx1 s2
+fx_step "operations on metadata without data fail clearly"
+vfail "lacks domain 'fx1' rollback info" snapshot-revert fx1 s2
+vfail "are not known" snapshot-delete fx1 s2
+vok snapshot-create-as fx1 s5 --no-metadata >/dev/null
+qemu-img snapshot -U -l "$FX_DIR/disk0.qcow2" | grep -q " s5 " ||
+    fx_fail "no internal snapshot s5 (--no-metadata)"
+[ "$(vok snapshot-list fx1 --name | wc -l)" = 4 ] || fx_fail "--no-metadata kept metadata"
 
 fx_step "libvirtd restart keeps the list and the current snapshot"
 "$FX_HOST" restart-libvirtd "$FX_DIR" >/dev/null || fx_fail "restart"

@@ -700,6 +700,10 @@ xsnapSnapshotStoreLoad(xsnapSnapshotStore *store,
                                                          path));
             continue;
         }
+        /* A snapshot's memory image lives next to its file. */
+        if (g_str_has_suffix(name, XSNAP_SNAPSHOT_STORE_MEMORY_SUFFIX) &&
+            strlen(name) > strlen(XSNAP_SNAPSHOT_STORE_MEMORY_SUFFIX))
+            continue;
         if (!g_str_has_suffix(name, ".xml") || strlen(name) == strlen(".xml")) {
             xsnapSnapshotStoreAddProblem(found, XSNAP_SNAPSHOT_STORE_PROBLEM_STRAY, path,
                                          g_strdup_printf(_("'%1$s' is not a snapshot file and was not read"),

@@ -41,6 +41,10 @@
 
 typedef struct _xsnapSnapshotStore xsnapSnapshotStore;
 
+/* The default memory image of snapshot <name> is <name>.save in the
+ * domain's directory; loading skips such files. */
+#define XSNAP_SNAPSHOT_STORE_MEMORY_SUFFIX ".save"
+
 typedef enum {
     XSNAP_SNAPSHOT_STORE_PROBLEM_TEMP,           /* leftover temporary file */
     XSNAP_SNAPSHOT_STORE_PROBLEM_STRAY,          /* entry not named <name>.xml */

@@ -248,12 +248,12 @@ xsnapDomainSnapshotCreateXML(virDomainPtr dom, const char *xmlDesc,
         ret = xsnapSnapshotRedefine(dom, xmlDesc, flags);
     } else {
         g_autoptr(xsnapDomainSnapshots) snaps = NULL;
-        xsnapSnapshotObj *obj = NULL;
+        g_autofree char *name = NULL;
 
         if ((snaps = xsnapDriverStateAcquire(dom)) &&
             xsnapDriverStateCheckWritable(snaps) == 0 &&
-            xsnapOpsCreate(dom, snaps, xmlDesc, flags, &obj) == 0)
-            ret = xsnapSnapshotHandle(dom, obj->def->name);
+            xsnapOpsCreate(dom, snaps, xmlDesc, flags, &name) == 0)
+            ret = xsnapSnapshotHandle(dom, name);
     }
     if (ret)
         return ret;

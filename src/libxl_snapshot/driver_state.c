@@ -86,6 +86,19 @@ xsnapDriverStateLoad(xsnapDomainSnapshots *snaps)
 }
 
 
+/* How long a caller waits for a busy domain: XSNAP_LOCK_WAIT_MS, else 30 s. */
+static unsigned int
+xsnapDriverStateWaitMs(void)
+{
+    const char *env = g_getenv("XSNAP_LOCK_WAIT_MS");
+    guint64 ms;
+
+    if (env && g_ascii_string_to_unsigned(env, 10, 0, G_MAXUINT32, &ms, NULL))
+        return (unsigned int)ms;
+    return 30 * 1000;
+}
+
+
 xsnapDomainSnapshots *
 xsnapDriverStateAcquire(virDomainPtr dom)
 {
@@ -117,8 +130,23 @@ xsnapDriverStateAcquire(virDomainPtr dom)
     g_mutex_unlock(&stateLock);
 
     /* Entries are never freed while the module runs, so this is safe
-     * after the table lock is dropped. */
-    g_mutex_lock(&snaps->lock);
+     * after the table lock is dropped. A snapshot operation can hold
+     * the lock for minutes (a memory save, a merge): wait a bounded
+     * time, then tell the caller the domain is busy. */
+    if (!g_mutex_trylock(&snaps->lock)) {
+        gint64 deadline = g_get_monotonic_time() +
+                          (gint64)xsnapDriverStateWaitMs() * 1000;
+
+        while (!g_mutex_trylock(&snaps->lock)) {
+            if (g_get_monotonic_time() >= deadline) {
+                xsnapReportError(VIR_ERR_OPERATION_TIMEOUT,
+                                 _("another snapshot operation on domain '%1$s' is still running; try again later"),
+                                 name);
+                return NULL;
+            }
+            g_usleep(10 * 1000);
+        }
+    }
     if (!snaps->list && xsnapDriverStateLoad(snaps) < 0) {
         g_mutex_unlock(&snaps->lock);
         return NULL;

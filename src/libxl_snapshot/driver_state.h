@@ -37,8 +37,10 @@ void xsnapDriverStateShutdown(void);
 xsnapSnapshotStore *xsnapDriverStateGetStore(void);
 
 /*
- * The locked entry of @dom, its tree loaded. Returns NULL with an error
- * reported if the tree cannot be loaded. Only public accessors of @dom
+ * The locked entry of @dom, its tree loaded. While another caller holds
+ * it, waits up to XSNAP_LOCK_WAIT_MS (default 30 s), then fails with
+ * VIR_ERR_OPERATION_TIMEOUT. Returns NULL with an error reported if the
+ * entry stays busy or the tree cannot be loaded. Only public accessors of @dom
  * are called, which never reach a driver.
  */
 xsnapDomainSnapshots *xsnapDriverStateAcquire(virDomainPtr dom);

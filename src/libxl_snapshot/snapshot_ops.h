@@ -16,12 +16,14 @@
 
 /*
  * Creates a new snapshot of @dom from @xml (virDomainSnapshotCreateXML
- * without REDEFINE). On success sets *@created to the new Obj in
- * @snaps's tree. Returns 0, or -1 with an error reported.
+ * without REDEFINE). On success sets *@createdName (caller frees) to
+ * the new snapshot's name; it is in @snaps's tree and current unless
+ * VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA. Returns 0, or -1 with an
+ * error reported and nothing changed.
  */
 int xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                    const char *xml, unsigned int flags,
-                   xsnapSnapshotObj **created);
+                   char **createdName);
 
 /* Reverts @dom to @obj (virDomainRevertToSnapshot). Returns 0 or -1. */
 int xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
@@ -33,3 +35,11 @@ int xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
  */
 int xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                    xsnapSnapshotObj *obj, unsigned int flags);
+
+/*
+ * While a memory image of domain @uuid is being written: sets
+ * *@written and *@total (0 when unknown) in bytes and returns 1.
+ * Returns 0 when no memory save runs for that domain.
+ */
+int xsnapOpsGetMemoryProgress(const char *uuid, long long *written,
+                              long long *total);

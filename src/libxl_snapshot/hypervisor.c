@@ -1,0 +1,375 @@
+/*
+ * hypervisor.c: the production binding of the hypervisor interface,
+ * libxl 4.17 plus libvirt's public API, used from inside libvirtd
+ */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <libxl.h>
+#include <libxl_utils.h>
+#include <xentoollog.h>
+
+#include "hypervisor.h"
+#include "qemu_monitor.h"
+#include "util_error.h"
+
+static const xsnapHypervisor *override;
+
+static GMutex ctxLock;
+static libxl_ctx *ctx;
+static xentoollog_logger_stdiostream *logger;
+
+
+/* Reports the thread's libvirt error (after a failed public call). */
+static void
+xsnapHvReportLibvirt(const char *what, virDomainPtr dom)
+{
+    virErrorPtr err = virGetLastError();
+    int code = err && err->code != VIR_ERR_OK ? err->code : VIR_ERR_OPERATION_FAILED;
+    const char *msg = err && err->message ? err->message : _("unknown error");
+
+    xsnapReportError(code, _("%1$s of domain '%2$s' failed: %3$s"),
+                     what, virDomainGetName(dom), msg);
+}
+
+
+/* The domain's current id: handles cache the id they were made with,
+ * which a restore changes. -1 with an error if it is not running. */
+static int
+xsnapHvDomid(virDomainPtr dom)
+{
+    unsigned char uuid[VIR_UUID_BUFLEN];
+    virDomainPtr fresh;
+    unsigned int id;
+
+    if (virDomainGetUUID(dom, uuid) < 0 ||
+        !(fresh = virDomainLookupByUUID(virDomainGetConnect(dom), uuid))) {
+        xsnapHvReportLibvirt(_("lookup"), dom);
+        return -1;
+    }
+    id = virDomainGetID(fresh);
+    virDomainFree(fresh);
+    if (id == (unsigned int)-1 || id == 0) {
+        xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                         _("domain '%1$s' is not running"), virDomainGetName(dom));
+        return -1;
+    }
+    return (int)id;
+}
+
+
+/* Our own libxl context, created once; libvirt's is not reachable. */
+static libxl_ctx *
+xsnapHvCtx(void)
+{
+    static const libxl_childproc_hooks hooks = {
+        .chldowner = libxl_sigchld_owner_libxl_always_selective_reap,
+    };
+    libxl_ctx *ret;
+
+    g_mutex_lock(&ctxLock);
+    if (!ctx) {
+        if (!logger)
+            logger = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
+        if (libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0,
+                            (xentoollog_logger *)logger) != 0) {
+            ctx = NULL;
+        } else {
+            libxl_childproc_setmode(ctx, &hooks, NULL);
+        }
+    }
+    ret = ctx;
+    g_mutex_unlock(&ctxLock);
+    if (!ret)
+        xsnapReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                         _("cannot create a libxl context"));
+    return ret;
+}
+
+
+static int
+xsnapHvState(virDomainPtr dom, int *reason)
+{
+    int state;
+    int r;
+
+    if (virDomainGetState(dom, &state, &r, 0) < 0) {
+        xsnapHvReportLibvirt(_("getting the state"), dom);
+        return -1;
+    }
+    if (reason)
+        *reason = r;
+    return state;
+}
+
+
+static int
+xsnapHvPause(virDomainPtr dom)
+{
+    if (virDomainSuspend(dom) < 0) {
+        xsnapHvReportLibvirt(_("pausing"), dom);
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+xsnapHvResume(virDomainPtr dom)
+{
+    if (virDomainResume(dom) < 0) {
+        xsnapHvReportLibvirt(_("resuming"), dom);
+        return -1;
+    }
+    return 0;
+}
+
+
+typedef struct _xsnapHvWatch xsnapHvWatch;
+struct _xsnapHvWatch {
+    int fd;
+    xsnapMemoryProgress *progress;
+    gint stop;
+};
+
+/* Follows the size of the image while libxl writes it. */
+static gpointer
+xsnapHvWatchThread(gpointer opaque)
+{
+    xsnapHvWatch *w = opaque;
+
+    while (!g_atomic_int_get(&w->stop)) {
+        struct stat st;
+
+        if (fstat(w->fd, &st) == 0)
+            __atomic_store_n(&w->progress->written, (gint64)st.st_size, __ATOMIC_RELAXED);
+        g_usleep(100 * 1000);
+    }
+    return NULL;
+}
+
+
+static int
+xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live,
+                  xsnapMemoryProgress *progress)
+{
+    libxl_ctx *c;
+    virDomainInfo info;
+    xsnapHvWatch watch = { .fd = fd, .progress = progress };
+    GThread *thread = NULL;
+    int domid;
+    int rc;
+
+    if ((domid = xsnapHvDomid(dom)) < 0 || !(c = xsnapHvCtx()))
+        return -1;
+    if (progress) {
+        if (virDomainGetInfo(dom, &info) == 0)
+            progress->total = (gint64)info.memory * 1024;
+        thread = g_thread_new("xsnap-save-progress", xsnapHvWatchThread, &watch);
+    }
+    rc = libxl_domain_suspend(c, (uint32_t)domid, fd,
+                              live ? LIBXL_SUSPEND_LIVE : 0, NULL);
+    if (thread) {
+        g_atomic_int_set(&watch.stop, 1);
+        g_thread_join(thread);
+    }
+    if (rc != 0) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("libxl failed to save the memory of domain '%1$s' (%2$d)"),
+                         virDomainGetName(dom), rc);
+        return -1;
+    }
+    if (progress) {
+        struct stat st;
+        if (fstat(fd, &st) == 0)
+            progress->written = (gint64)st.st_size;
+    }
+    return 0;
+}
+
+
+static int
+xsnapHvContinueAfterSave(virDomainPtr dom, bool paused)
+{
+    libxl_ctx *c;
+    int domid;
+    int rc;
+
+    if ((domid = xsnapHvDomid(dom)) < 0 || !(c = xsnapHvCtx()))
+        return -1;
+    if ((rc = libxl_domain_resume(c, (uint32_t)domid, 1, NULL)) != 0) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("libxl failed to resume domain '%1$s' after saving its memory (%2$d)"),
+                         virDomainGetName(dom), rc);
+        return -1;
+    }
+    /* libvirt still believes the domain paused: keep it so. */
+    if (paused && (rc = libxl_domain_pause(c, (uint32_t)domid, NULL)) != 0) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("libxl failed to pause domain '%1$s' again after saving its memory (%2$d)"),
+                         virDomainGetName(dom), rc);
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+xsnapHvDestroy(virDomainPtr dom)
+{
+    if (virDomainDestroy(dom) < 0) {
+        xsnapHvReportLibvirt(_("destroying"), dom);
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+xsnapHvRestore(virDomainPtr dom, const char *path, unsigned int flags)
+{
+    if (virDomainRestoreFlags(virDomainGetConnect(dom), path, NULL, flags) < 0) {
+        xsnapHvReportLibvirt(_("restoring"), dom);
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+xsnapHvDefine(virDomainPtr dom, const char *xml)
+{
+    virDomainPtr def = virDomainDefineXML(virDomainGetConnect(dom), xml);
+
+    if (!def) {
+        xsnapHvReportLibvirt(_("defining"), dom);
+        return -1;
+    }
+    virDomainFree(def);
+    return 0;
+}
+
+
+static int
+xsnapHvStart(virDomainPtr dom, unsigned int flags)
+{
+    if (virDomainCreateWithFlags(dom, flags) < 0) {
+        xsnapHvReportLibvirt(_("starting"), dom);
+        return -1;
+    }
+    return 0;
+}
+
+
+static char *
+xsnapHvGetXML(virDomainPtr dom, bool inactive)
+{
+    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_SECURE |
+                                    (inactive ? VIR_DOMAIN_XML_INACTIVE : 0));
+    char *ret;
+
+    if (!xml) {
+        xsnapHvReportLibvirt(_("reading the configuration"), dom);
+        return NULL;
+    }
+    ret = g_strdup(xml);
+    free(xml);
+    return ret;
+}
+
+
+static char *
+xsnapHvQmpPath(virDomainPtr dom)
+{
+    int domid = xsnapHvDomid(dom);
+
+    return domid < 0 ? NULL : xsnapQemuMonitorDefaultPath(domid);
+}
+
+
+static int
+xsnapHvIsStubdom(virDomainPtr dom)
+{
+    libxl_domain_config cfg;
+    libxl_ctx *c;
+    int domid;
+    int ret;
+
+    if ((domid = xsnapHvDomid(dom)) < 0 || !(c = xsnapHvCtx()))
+        return -1;
+    libxl_domain_config_init(&cfg);
+    if (libxl_retrieve_domain_configuration(c, (uint32_t)domid, &cfg, NULL) != 0) {
+        libxl_domain_config_dispose(&cfg);
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("cannot read the libxl configuration of domain '%1$s'"),
+                         virDomainGetName(dom));
+        return -1;
+    }
+    ret = !libxl_defbool_is_default(cfg.b_info.device_model_stubdomain) &&
+          libxl_defbool_val(cfg.b_info.device_model_stubdomain);
+    libxl_domain_config_dispose(&cfg);
+    return ret ? 1 : 0;
+}
+
+
+static GPtrArray *
+xsnapHvOtherDomainsXML(virDomainPtr dom)
+{
+    g_autoptr(GPtrArray) ret = g_ptr_array_new_with_free_func(g_free);
+    virDomainPtr *doms = NULL;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+    int n;
+
+    if (virDomainGetUUID(dom, uuid) < 0 ||
+        (n = virConnectListAllDomains(virDomainGetConnect(dom), &doms, 0)) < 0) {
+        xsnapHvReportLibvirt(_("listing the domains of the host for"), dom);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        unsigned char other[VIR_UUID_BUFLEN];
+        char *xml;
+
+        if (virDomainGetUUID(doms[i], other) == 0 &&
+            memcmp(uuid, other, sizeof(uuid)) != 0 &&
+            (xml = virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE))) {
+            g_ptr_array_add(ret, g_strdup(xml));
+            free(xml);
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return g_steal_pointer(&ret);
+}
+
+
+static const xsnapHypervisor xsnapHypervisorDefault = {
+    .state = xsnapHvState,
+    .pause = xsnapHvPause,
+    .resume = xsnapHvResume,
+    .saveMemory = xsnapHvSaveMemory,
+    .continueAfterSave = xsnapHvContinueAfterSave,
+    .destroy = xsnapHvDestroy,
+    .restore = xsnapHvRestore,
+    .define = xsnapHvDefine,
+    .start = xsnapHvStart,
+    .getXML = xsnapHvGetXML,
+    .qmpPath = xsnapHvQmpPath,
+    .isStubdom = xsnapHvIsStubdom,
+    .otherDomainsXML = xsnapHvOtherDomainsXML,
+};
+
+
+const xsnapHypervisor *
+xsnapHypervisorGet(void)
+{
+    return override ? override : &xsnapHypervisorDefault;
+}
+
+
+void
+xsnapHypervisorSet(const xsnapHypervisor *hv)
+{
+    override = hv;
+}

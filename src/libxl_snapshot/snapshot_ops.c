@@ -1,0 +1,1387 @@
+/*
+ * snapshot_ops.c: creating, reverting to and deleting snapshots of Xen
+ * domains: the memory through libxl, the disks through the disk engine,
+ * the metadata in the store
+ *
+ * Each operation runs in named steps (flags, parse, validate, prepare
+ * the plan, execute, metadata); every step that changes something has
+ * its undo next to it. The caller holds the domain's lock, so operations
+ * on one domain never overlap; other clients may still act on the
+ * domain through libvirt, so its state is checked again after each step.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "snapshot_ops.h"
+#include "disk_plan.h"
+#include "hypervisor.h"
+#include "memory_image.h"
+#include "qemu_img.h"
+#include "qemu_monitor.h"
+#include "snapshot_conf.h"
+#include "snapshot_store.h"
+#include "util_error.h"
+#include "util_xml.h"
+
+/* Spare room in a memory image's XML area for the longer overlay paths
+ * a revert writes into it. */
+#define XSNAP_OPS_MEMORY_XML_SLACK 8192
+/* Upper bound of one disk commit. */
+#define XSNAP_OPS_COMMIT_TIMEOUT_MS (30 * 60 * 1000)
+
+/* ---- memory-save progress --------------------------------------------- */
+
+static GMutex progressLock;
+static GHashTable *progressTable;  /* domain UUID -> xsnapMemoryProgress */
+
+static xsnapMemoryProgress *
+xsnapOpsProgressBegin(const char *uuid)
+{
+    xsnapMemoryProgress *p = g_new0(xsnapMemoryProgress, 1);
+
+    g_mutex_lock(&progressLock);
+    if (!progressTable)
+        progressTable = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                              g_free, g_free);
+    g_hash_table_replace(progressTable, g_strdup(uuid), p);
+    g_mutex_unlock(&progressLock);
+    return p;
+}
+
+
+static void
+xsnapOpsProgressEnd(const char *uuid)
+{
+    g_mutex_lock(&progressLock);
+    if (progressTable)
+        g_hash_table_remove(progressTable, uuid);
+    g_mutex_unlock(&progressLock);
+}
+
+
+int
+xsnapOpsGetMemoryProgress(const char *uuid, long long *written,
+                          long long *total)
+{
+    xsnapMemoryProgress *p;
+    int ret = 0;
+
+    g_mutex_lock(&progressLock);
+    if (progressTable && (p = g_hash_table_lookup(progressTable, uuid))) {
+        *written = __atomic_load_n(&p->written, __ATOMIC_RELAXED);
+        *total = p->total;
+        ret = 1;
+    }
+    g_mutex_unlock(&progressLock);
+    return ret;
+}
+
+
+/* ---- domain XML helpers ----------------------------------------------- */
+
+/*
+ * Returns @xml with the source of each disk whose target is a key of
+ * @sources replaced by the file of that value, as a file disk of the
+ * format @formats gives for the target (qcow2 when @formats is NULL:
+ * every image this code creates is a qcow2 overlay). NULL on error.
+ */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree);
+
+static char *
+xsnapOpsDomainSetDiskSources(const char *xml, GHashTable *sources,
+                             GHashTable *formats)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autoptr(xmlXPathObject) obj = NULL;
+    g_autoptr(xmlBuffer) buf = NULL;
+    xmlNodePtr root;
+
+    if (!(doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                              XML_PARSE_NONET)) ||
+        !(root = xmlDocGetRootElement(doc))) {
+        xsnapReportError(VIR_ERR_XML_ERROR, "%s",
+                         _("cannot parse the domain XML of the snapshot"));
+        return NULL;
+    }
+    ctxt = xmlXPathNewContext(doc);
+    xmlXPathSetContextNode(root, ctxt);
+    obj = xmlXPathEvalExpression(BAD_CAST "./devices/disk", ctxt);
+    for (int i = 0; obj && obj->nodesetval && i < obj->nodesetval->nodeNr; i++) {
+        xmlNodePtr disk = obj->nodesetval->nodeTab[i];
+        g_autofree char *dev = NULL;
+        const char *path;
+        xmlNodePtr cur;
+        xmlNodePtr source = NULL;
+        xmlNodePtr driver = NULL;
+
+        for (cur = disk->children; cur; cur = cur->next) {
+            if (cur->type != XML_ELEMENT_NODE)
+                continue;
+            if (xmlStrEqual(cur->name, BAD_CAST "target") && !dev)
+                dev = (char *)xmlGetProp(cur, BAD_CAST "dev");
+            else if (xmlStrEqual(cur->name, BAD_CAST "source"))
+                source = cur;
+            else if (xmlStrEqual(cur->name, BAD_CAST "driver"))
+                driver = cur;
+        }
+        if (!dev || !(path = g_hash_table_lookup(sources, dev)))
+            continue;
+        xmlSetProp(disk, BAD_CAST "type", BAD_CAST "file");
+        if (source) {
+            xmlUnlinkNode(source);
+            xmlFreeNode(source);
+        }
+        source = xmlNewNode(NULL, BAD_CAST "source");
+        xmlSetProp(source, BAD_CAST "file", BAD_CAST path);
+        if (driver)
+            xmlAddNextSibling(driver, source);
+        else
+            xmlAddChild(disk, source);
+        if (!driver) {
+            driver = xmlNewNode(NULL, BAD_CAST "driver");
+            xmlSetProp(driver, BAD_CAST "name", BAD_CAST "qemu");
+            xmlAddPrevSibling(source, driver);
+        }
+        xmlSetProp(driver, BAD_CAST "type",
+                   BAD_CAST (formats ? (const char *)g_hash_table_lookup(formats, dev) :
+                             "qcow2"));
+        /* Drop the cached backing chain of the old image. */
+        for (cur = disk->children; cur; cur = cur->next) {
+            if (cur->type == XML_ELEMENT_NODE &&
+                xmlStrEqual(cur->name, BAD_CAST "backingStore")) {
+                xmlUnlinkNode(cur);
+                xmlFreeNode(cur);
+                break;
+            }
+        }
+    }
+    buf = xmlBufferCreate();
+    if (xmlNodeDump(buf, doc, root, 0, 0) < 0) {
+        xsnapReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                         _("cannot format the domain XML"));
+        return NULL;
+    }
+    return g_strdup((const char *)xmlBufferContent(buf));
+}
+
+
+/* The domain disk with target @dst, or NULL. */
+static const xsnapDomainDiskDef *
+xsnapOpsFindDomainDisk(const xsnapDomainDiskDef *disks, size_t n, const char *dst)
+{
+    for (size_t i = 0; i < n; i++)
+        if (disks[i].dst && g_str_equal(disks[i].dst, dst))
+            return &disks[i];
+    return NULL;
+}
+
+
+typedef struct _xsnapOpsDisks xsnapOpsDisks;
+struct _xsnapOpsDisks {
+    xsnapDomainDiskDef *list;
+    size_t n;
+};
+
+static void
+xsnapOpsDisksClear(xsnapOpsDisks *d)
+{
+    xsnapDomainDiskDefListFree(d->list, d->n);
+    d->list = NULL;
+    d->n = 0;
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(xsnapOpsDisks, xsnapOpsDisksClear);
+
+static int
+xsnapOpsDisksParse(const char *xml, xsnapOpsDisks *d)
+{
+    int n = xsnapDomainDiskDefListParseString(xml, &d->list);
+
+    if (n < 0)
+        return -1;
+    d->n = (size_t)n;
+    return 0;
+}
+
+
+static const char *
+xsnapOpsDiskFormat(const xsnapDomainDiskDef *disk)
+{
+    return disk->format ? disk->format : "raw";
+}
+
+
+/* Opens the QMP monitor of the running @dom, refusing stub domains. */
+static xsnapQemuMonitor *
+xsnapOpsMonitorOpen(const xsnapHypervisor *hv, virDomainPtr dom)
+{
+    g_autofree char *path = NULL;
+    int stub = hv->isStubdom(dom);
+
+    if (stub < 0)
+        return NULL;
+    if (stub) {
+        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                         _("domain '%1$s' runs its device model in a stub domain, which offers no QMP socket: disks of a running stub-domain guest cannot be snapshotted"),
+                         virDomainGetName(dom));
+        return NULL;
+    }
+    if (!(path = hv->qmpPath(dom)))
+        return NULL;
+    return xsnapQemuMonitorOpen(path, NULL);
+}
+
+
+static bool
+xsnapOpsStateActive(int state)
+{
+    return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_PAUSED ||
+           state == VIR_DOMAIN_BLOCKED;
+}
+
+
+/* ---- create ------------------------------------------------------------ */
+
+typedef struct _xsnapCreateCtx xsnapCreateCtx;
+struct _xsnapCreateCtx {
+    virDomainPtr dom;
+    xsnapDomainSnapshots *snaps;
+    const xsnapHypervisor *hv;
+    unsigned int flags;
+
+    xsnapSnapshotDef *def;
+    int state;                 /* virDomainState before the snapshot */
+    bool active;
+    bool persistent;
+    char *inactiveXML;         /* persistent config before the snapshot */
+    char *liveXML;             /* live config, or NULL when inactive */
+    xsnapOpsDisks disks;       /* disks of the persistent config */
+    xsnapDiskPlan *plan;
+
+    bool memoryCreated;        /* we created def->memoryFile */
+    bool paused;               /* we paused the domain */
+    bool suspended;            /* memory saved, domain suspended by us */
+};
+
+static void
+xsnapCreateCtxClear(xsnapCreateCtx *c)
+{
+    xsnapSnapshotDefFree(c->def);
+    g_free(c->inactiveXML);
+    g_free(c->liveXML);
+    xsnapOpsDisksClear(&c->disks);
+    xsnapDiskPlanFree(c->plan);
+}
+
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(xsnapCreateCtx, xsnapCreateCtxClear);
+
+
+static int
+xsnapCreateCheckFlags(unsigned int flags)
+{
+    if (flags & VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT) {
+        xsnapReportError(VIR_ERR_INVALID_ARG, "%s",
+                         _("the current flag is only valid when redefining a snapshot"));
+        return -1;
+    }
+    if (flags & VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE) {
+        if (!(flags & VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY)) {
+            xsnapReportError(VIR_ERR_INVALID_ARG, "%s",
+                             _("quiescing requires a disk-only snapshot"));
+            return -1;
+        }
+        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                         _("cannot quiesce the guest's file systems: Xen domains have no guest agent channel"));
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+xsnapCreateParse(xsnapCreateCtx *c, const char *xml)
+{
+    unsigned int parseFlags = 0;
+
+    if (c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE)
+        parseFlags |= XSNAP_SNAPSHOT_PARSE_VALIDATE;
+    if (!c->active)
+        parseFlags |= XSNAP_SNAPSHOT_PARSE_OFFLINE;
+    if (!(c->def = xsnapSnapshotDefParseString(xml, NULL, parseFlags)))
+        return -1;
+    if (!(c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA) &&
+        xsnapSnapshotDefValidateName(c->def->name) < 0)
+        return -1;
+    return 0;
+}
+
+
+/* Reads the domain's state and configuration. */
+static int
+xsnapCreateReadDomain(xsnapCreateCtx *c)
+{
+    if ((c->state = c->hv->state(c->dom, NULL)) < 0)
+        return -1;
+    switch (c->state) {
+    case VIR_DOMAIN_RUNNING:
+    case VIR_DOMAIN_BLOCKED:
+    case VIR_DOMAIN_PAUSED:
+    case VIR_DOMAIN_SHUTOFF:
+        break;
+    default:
+        xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                         _("cannot snapshot domain '%1$s' while it is shutting down, crashed or suspended to RAM"),
+                         c->snaps->name);
+        return -1;
+    }
+    c->active = xsnapOpsStateActive(c->state);
+    c->persistent = virDomainIsPersistent(c->dom) == 1;
+    if (!(c->inactiveXML = c->hv->getXML(c->dom, true)))
+        return -1;
+    if (c->active && !(c->liveXML = c->hv->getXML(c->dom, false)))
+        return -1;
+    /* A running domain's disks are read from its persistent config: the
+     * live one is not told when an external snapshot moves a disk. */
+    return xsnapOpsDisksParse(c->inactiveXML, &c->disks);
+}
+
+
+/* Each disk the definition leaves out gets its own snapshot= setting,
+ * else internal for qcow2 and external for any other format. */
+static void
+xsnapCreateDefaultDisks(xsnapCreateCtx *c)
+{
+    xsnapSnapshotDef *def = c->def;
+
+    for (size_t i = 0; i < c->disks.n; i++) {
+        const xsnapDomainDiskDef *d = &c->disks.list[i];
+        xsnapSnapshotDiskDef *sd;
+        bool named = false;
+
+        for (size_t j = 0; j < def->ndisks; j++) {
+            if (g_str_equal(def->disks[j].name, d->dst) ||
+                (d->path && g_str_equal(def->disks[j].name, d->path)))
+                named = true;
+        }
+        if (named || d->snapshot != XSNAP_SNAPSHOT_LOCATION_DEFAULT ||
+            !d->path || d->readonly)
+            continue;
+        def->disks = g_renew(xsnapSnapshotDiskDef, def->disks, def->ndisks + 1);
+        sd = &def->disks[def->ndisks++];
+        memset(sd, 0, sizeof(*sd));
+        sd->name = g_strdup(d->dst);
+        sd->type = d->type;
+        sd->snapshot = g_str_equal(xsnapOpsDiskFormat(d), "qcow2") ?
+                       XSNAP_SNAPSHOT_LOCATION_INTERNAL :
+                       XSNAP_SNAPSHOT_LOCATION_EXTERNAL;
+    }
+}
+
+
+static int
+xsnapCreateValidate(xsnapCreateCtx *c)
+{
+    xsnapSnapshotDef *def = c->def;
+    bool diskOnly = c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY;
+    xsnapSnapshotStore *store = xsnapDriverStateGetStore();
+
+    if (xsnapSnapshotObjListFindByName(c->snaps->list, def->name)) {
+        xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                         _("snapshot '%1$s' of domain '%2$s' already exists"),
+                         def->name, c->snaps->name);
+        return -1;
+    }
+    if ((c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_HALT) && !c->persistent) {
+        xsnapReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                         _("cannot halt after transient domain snapshot"));
+        return -1;
+    }
+
+    /* Memory. Xen's device model does not own guest RAM, so memory is
+     * always an external image. */
+    if (diskOnly || !c->active) {
+        if (def->memory == XSNAP_SNAPSHOT_LOCATION_INTERNAL ||
+            def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
+            xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                             _("memory state cannot be saved with offline or disk-only snapshot"));
+            return -1;
+        }
+        def->memory = XSNAP_SNAPSHOT_LOCATION_NO;
+    } else if (def->memory == XSNAP_SNAPSHOT_LOCATION_INTERNAL ||
+               def->memory == XSNAP_SNAPSHOT_LOCATION_MANUAL) {
+        xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                         _("Xen keeps guest memory outside the device model: a snapshot's memory can only be an external file"));
+        return -1;
+    } else if (def->memory == XSNAP_SNAPSHOT_LOCATION_DEFAULT ||
+               def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
+        def->memory = XSNAP_SNAPSHOT_LOCATION_EXTERNAL;
+        if (!def->memoryFile) {
+            g_autofree char *dir = xsnapSnapshotStoreDomainDir(store, c->snaps->name);
+            if (!dir)
+                return -1;
+            def->memoryFile = g_strdup_printf("%s/%s%s", dir, def->name,
+                                              XSNAP_SNAPSHOT_STORE_MEMORY_SUFFIX);
+        }
+        if (!g_path_is_absolute(def->memoryFile)) {
+            xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                             _("memory snapshot file path '%1$s' must be absolute"),
+                             def->memoryFile);
+            return -1;
+        }
+        if (access(def->memoryFile, F_OK) == 0) {
+            xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                             _("memory snapshot file '%1$s' already exists"),
+                             def->memoryFile);
+            return -1;
+        }
+    }
+    if ((c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_LIVE) &&
+        (!c->active || def->memory != XSNAP_SNAPSHOT_LOCATION_EXTERNAL)) {
+        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                         _("live snapshot creation is supported only during full system snapshots"));
+        return -1;
+    }
+
+    if (diskOnly || (c->active && def->memory == XSNAP_SNAPSHOT_LOCATION_NO))
+        def->state = XSNAP_SNAPSHOT_STATE_DISK_SNAPSHOT;
+    else if (!c->active)
+        def->state = XSNAP_SNAPSHOT_STATE_SHUTOFF;
+    else
+        def->state = c->state == VIR_DOMAIN_PAUSED ?
+                     XSNAP_SNAPSHOT_STATE_PAUSED : XSNAP_SNAPSHOT_STATE_RUNNING;
+
+    /* Disks, aligned with the domain's: the snapshot's <domain> is the
+     * persistent config as it was when the snapshot was taken. */
+    g_free(def->domainXML);
+    def->domainXML = g_strdup(c->inactiveXML);
+    xsnapCreateDefaultDisks(c);
+    if (xsnapSnapshotDefAlignDisksList(def, c->disks.list, c->disks.n,
+                                       XSNAP_SNAPSHOT_LOCATION_EXTERNAL, false) < 0)
+        return -1;
+    if (xsnapSnapshotDefIsExternal(def) && !c->persistent) {
+        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                         _("external snapshots of transient domain '%1$s' are not supported: its configuration could not follow the new overlays"),
+                         c->snaps->name);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* The disk plan, checked without touching anything. */
+static int
+xsnapCreatePrepare(xsnapCreateCtx *c)
+{
+    xsnapSnapshotDef *def = c->def;
+    bool reuse = c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT;
+    size_t nsnap = 0;
+
+    c->plan = xsnapDiskPlanNew(def->name);
+    for (size_t i = 0; i < def->ndisks; i++) {
+        xsnapSnapshotDiskDef *sd = &def->disks[i];
+        const xsnapDomainDiskDef *d = xsnapOpsFindDomainDisk(c->disks.list,
+                                                             c->disks.n, sd->name);
+        xsnapDiskSnapshotMode mode;
+
+        if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_NO || !d)
+            continue;
+        if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_MANUAL) {
+            xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                             _("manual snapshots of disk '%1$s' are not supported"),
+                             sd->name);
+            return -1;
+        }
+        if (d->type != XSNAP_STORAGE_TYPE_FILE || !d->path) {
+            xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                             _("disk '%1$s' is not a file: only file disks can be snapshotted"),
+                             sd->name);
+            return -1;
+        }
+        if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
+            if (sd->type != XSNAP_STORAGE_TYPE_NONE &&
+                sd->type != XSNAP_STORAGE_TYPE_FILE) {
+                xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                                 _("the external snapshot of disk '%1$s' must be a file"),
+                                 sd->name);
+                return -1;
+            }
+            if (sd->format && !g_str_equal(sd->format, "qcow2")) {
+                xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                                 _("the external snapshot of disk '%1$s' must be qcow2, not '%2$s'"),
+                                 sd->name, sd->format);
+                return -1;
+            }
+            sd->type = XSNAP_STORAGE_TYPE_FILE;
+            g_free(sd->format);
+            sd->format = g_strdup("qcow2");
+            mode = XSNAP_DISK_SNAPSHOT_EXTERNAL;
+        } else {
+            mode = XSNAP_DISK_SNAPSHOT_INTERNAL;
+        }
+        xsnapDiskPlanAddDisk(c->plan, d->dst, d->path, xsnapOpsDiskFormat(d),
+                             mode, sd->path, reuse);
+        nsnap++;
+    }
+    if (nsnap == 0 && def->memory != XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
+        xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                         _("nothing selected for snapshot"));
+        return -1;
+    }
+    return xsnapDiskPlanValidate(c->plan);
+}
+
+
+/* Saves the memory into a new image; the domain stays suspended. */
+static int
+xsnapCreateSaveMemory(xsnapCreateCtx *c)
+{
+    g_autoptr(GHashTable) frozen = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) formats = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autofree char *xml = NULL;
+    xsnapMemoryProgress *progress;
+    int fd;
+    int rc;
+
+    /* The image's XML names the disks as they are at this instant;
+     * a revert rewrites it to the images it prepared. */
+    for (size_t i = 0; i < c->plan->disks->len; i++) {
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(c->plan, i);
+        g_hash_table_insert(frozen, item->target, item->path);
+        g_hash_table_insert(formats, item->target, item->format);
+    }
+    if (!(xml = xsnapOpsDomainSetDiskSources(c->liveXML, frozen, formats)))
+        return -1;
+
+    fd = open(c->def->memoryFile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        xsnapReportSystemError(errno, _("cannot create memory snapshot file '%1$s'"),
+                               c->def->memoryFile);
+        return -1;
+    }
+    c->memoryCreated = true;
+    if (xsnapMemoryImageWriteHeader(fd, xml, XSNAP_OPS_MEMORY_XML_SLACK) < 0) {
+        close(fd);
+        return -1;
+    }
+    progress = xsnapOpsProgressBegin(c->snaps->uuid);
+    rc = c->hv->saveMemory(c->dom, fd,
+                           c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_LIVE, progress);
+    if (rc == 0 && fsync(fd) < 0) {
+        xsnapReportSystemError(errno, _("cannot write memory snapshot file '%1$s'"),
+                               c->def->memoryFile);
+        rc = -1;
+        c->suspended = true;
+    }
+    xsnapOpsProgressEnd(c->snaps->uuid);
+    if (close(fd) < 0 && rc == 0) {
+        xsnapReportSystemError(errno, _("cannot write memory snapshot file '%1$s'"),
+                               c->def->memoryFile);
+        rc = -1;
+        c->suspended = true;
+    }
+    if (rc == 0)
+        c->suspended = true;
+    return rc;
+}
+
+
+/* Undo of the memory step: the domain runs on, the image goes. */
+static void
+xsnapCreateUndoMemory(xsnapCreateCtx *c)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+    if (c->suspended &&
+        c->hv->continueAfterSave(c->dom, c->state == VIR_DOMAIN_PAUSED) == 0)
+        c->suspended = false;
+    if (c->memoryCreated && unlink(c->def->memoryFile) == 0)
+        c->memoryCreated = false;
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+}
+
+
+static int
+xsnapCreatePause(xsnapCreateCtx *c)
+{
+    if (c->state == VIR_DOMAIN_PAUSED)
+        return 0;
+    if (c->hv->pause(c->dom) < 0)
+        return -1;
+    c->paused = true;
+    return 0;
+}
+
+
+static void
+xsnapCreateUndoPause(xsnapCreateCtx *c)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+    if (c->paused && c->hv->resume(c->dom) == 0)
+        c->paused = false;
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+}
+
+
+/* Fails if another client changed the domain's state under us. */
+static int
+xsnapCreateCheckState(xsnapCreateCtx *c, bool wantActive)
+{
+    int state = c->hv->state(c->dom, NULL);
+
+    if (state < 0)
+        return -1;
+    if (xsnapOpsStateActive(state) != wantActive) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("domain '%1$s' changed state while its snapshot was being taken"),
+                         c->snaps->name);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Points the persistent config at the new overlays. */
+static int
+xsnapCreateUpdateConfig(xsnapCreateCtx *c)
+{
+    g_autoptr(GHashTable) moved = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autofree char *xml = NULL;
+
+    for (size_t i = 0; i < c->plan->disks->len; i++) {
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(c->plan, i);
+        if (item->mode == XSNAP_DISK_SNAPSHOT_EXTERNAL)
+            g_hash_table_insert(moved, item->target, item->newPath);
+    }
+    if (g_hash_table_size(moved) == 0)
+        return 0;
+    if (!(xml = xsnapOpsDomainSetDiskSources(c->inactiveXML, moved, NULL)))
+        return -1;
+    return c->hv->define(c->dom, xml);
+}
+
+
+/* Runs the disks and memory; on failure everything is undone. */
+static int
+xsnapCreateExecute(xsnapCreateCtx *c)
+{
+    g_autoptr(xsnapQemuMonitor) mon = NULL;
+    bool halt = c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_HALT;
+
+    if (!c->active)
+        return xsnapDiskPlanRunOffline(c->plan);
+
+    if (c->plan->disks->len > 0 && !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
+        return -1;
+    g_clear_pointer(&mon, xsnapQemuMonitorClose);
+
+    if (c->def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
+        if (xsnapCreateSaveMemory(c) < 0) {
+            xsnapCreateUndoMemory(c);
+            return -1;
+        }
+    } else if (xsnapCreatePause(c) < 0) {
+        return -1;
+    }
+
+    if (xsnapCreateCheckState(c, true) < 0 ||
+        (c->plan->disks->len > 0 &&
+         (!(mon = xsnapOpsMonitorOpen(c->hv, c->dom)) ||
+          xsnapDiskPlanRunOnline(c->plan, mon) < 0))) {
+        xsnapCreateUndoMemory(c);
+        xsnapCreateUndoPause(c);
+        return -1;
+    }
+    g_clear_pointer(&mon, xsnapQemuMonitorClose);
+
+    if (halt) {
+        if (c->hv->destroy(c->dom) < 0)
+            return -1;
+        c->suspended = false;
+        c->paused = false;
+        return 0;
+    }
+    if (c->suspended) {
+        if (c->hv->continueAfterSave(c->dom, c->state == VIR_DOMAIN_PAUSED) < 0)
+            return -1;
+        c->suspended = false;
+    }
+    if (c->paused) {
+        if (c->hv->resume(c->dom) < 0)
+            return -1;
+        c->paused = false;
+    }
+    return 0;
+}
+
+
+/* The new snapshot's Def: disks as the plan left them, parent, current. */
+static int
+xsnapCreateWriteMetadata(xsnapCreateCtx *c, char **createdName)
+{
+    xsnapSnapshotStore *store = xsnapDriverStateGetStore();
+    xsnapSnapshotObjList *list = c->snaps->list;
+    const char *current = xsnapSnapshotObjListGetCurrentName(list);
+    xsnapSnapshotObj *obj;
+
+    *createdName = g_strdup(c->def->name);
+    if (c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA)
+        return 0;
+    g_free(c->def->parent_name);
+    c->def->parent_name = g_strdup(current);
+    if (!(obj = xsnapSnapshotObjListAdd(list, &c->def)))
+        return -1;
+    if (xsnapSnapshotStoreSave(store, c->snaps->name, list, obj, false) < 0 ||
+        xsnapSnapshotStoreSetCurrent(store, c->snaps->name, list, obj) < 0) {
+        xsnapDriverStateInvalidate(c->snaps);
+        return -1;
+    }
+    return 0;
+}
+
+
+int
+xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+               const char *xml, unsigned int flags, char **createdName)
+{
+    g_auto(xsnapCreateCtx) c = { .dom = dom, .snaps = snaps,
+                                 .hv = xsnapHypervisorGet(), .flags = flags };
+
+    *createdName = NULL;
+    if (xsnapCreateCheckFlags(flags) < 0 ||
+        xsnapCreateReadDomain(&c) < 0 ||
+        xsnapCreateParse(&c, xml) < 0 ||
+        xsnapCreateValidate(&c) < 0 ||
+        xsnapCreatePrepare(&c) < 0 ||
+        xsnapCreateExecute(&c) < 0)
+        return -1;
+    if (!c.active && xsnapCreateCheckState(&c, false) < 0) {
+        /* Started while qemu-img ran: the images may be in use. */
+        return -1;
+    }
+    if (xsnapCreateUpdateConfig(&c) < 0)
+        return -1;
+    return xsnapCreateWriteMetadata(&c, createdName);
+}
+
+
+/* ---- revert ------------------------------------------------------------ */
+
+typedef struct _xsnapRevertCtx xsnapRevertCtx;
+struct _xsnapRevertCtx {
+    virDomainPtr dom;
+    xsnapDomainSnapshots *snaps;
+    const xsnapHypervisor *hv;
+    xsnapSnapshotObj *obj;
+    unsigned int flags;
+
+    xsnapOpsDisks disks;       /* the disks of the snapshot's <domain> */
+    GHashTable *moved;         /* target -> fresh overlay (external disks) */
+    GPtrArray *created;        /* overlays created, removed on failure */
+    char *configXML;           /* the snapshot's config with the overlays */
+    bool withMemory;
+};
+
+static void
+xsnapRevertCtxClear(xsnapRevertCtx *c)
+{
+    xsnapOpsDisksClear(&c->disks);
+    g_clear_pointer(&c->moved, g_hash_table_unref);
+    g_clear_pointer(&c->created, g_ptr_array_unref);
+    g_free(c->configXML);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(xsnapRevertCtx, xsnapRevertCtxClear);
+
+
+static int
+xsnapRevertValidate(xsnapRevertCtx *c)
+{
+    xsnapSnapshotDef *def = c->obj->def;
+    bool persistent = virDomainIsPersistent(c->dom) == 1;
+
+    if ((c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING) &&
+        (c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED)) {
+        xsnapReportError(VIR_ERR_INVALID_ARG, "%s",
+                         _("the running and paused flags are mutually exclusive"));
+        return -1;
+    }
+    if (!persistent &&
+        def->state != XSNAP_SNAPSHOT_STATE_RUNNING &&
+        def->state != XSNAP_SNAPSHOT_STATE_PAUSED &&
+        !(c->flags & (VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING |
+                      VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED))) {
+        xsnapReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                         _("transient domain needs to request run or pause to revert to inactive snapshot"));
+        return -1;
+    }
+    if (!def->domainXML) {
+        xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY,
+                         _("snapshot '%1$s' lacks domain '%2$s' rollback info"),
+                         def->name, c->snaps->name);
+        return -1;
+    }
+    c->withMemory = (def->state == XSNAP_SNAPSHOT_STATE_RUNNING ||
+                     def->state == XSNAP_SNAPSHOT_STATE_PAUSED);
+    if (!(c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_FORCE) && !c->withMemory &&
+        virDomainHasManagedSaveImage(c->dom, 0) == 1) {
+        xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY, "%s",
+                         _("snapshot without memory state, removal of existing managed saved state strongly recommended to avoid corruption"));
+        return -1;
+    }
+    if (c->withMemory &&
+        (def->memory != XSNAP_SNAPSHOT_LOCATION_EXTERNAL || !def->memoryFile)) {
+        xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY,
+                         _("snapshot '%1$s' of a running domain has no memory image to revert to"),
+                         def->name);
+        return -1;
+    }
+    if (c->withMemory && access(def->memoryFile, R_OK) < 0) {
+        xsnapReportSystemError(errno, _("cannot read the memory image '%1$s' of snapshot '%2$s'"),
+                               def->memoryFile, def->name);
+        return -1;
+    }
+    if (!persistent && xsnapSnapshotDefIsExternal(def)) {
+        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                         _("reverting transient domain '%1$s' to an external snapshot is not supported"),
+                         c->snaps->name);
+        return -1;
+    }
+    return xsnapOpsDisksParse(def->domainXML, &c->disks);
+}
+
+
+/* Stops the domain if it runs. Not undone: libvirt's revert does the same. */
+static int
+xsnapRevertStop(xsnapRevertCtx *c)
+{
+    int state = c->hv->state(c->dom, NULL);
+
+    if (state < 0)
+        return -1;
+    if (state == VIR_DOMAIN_SHUTOFF)
+        return 0;
+    return c->hv->destroy(c->dom);
+}
+
+
+static void
+xsnapRevertUndoDisks(xsnapRevertCtx *c)
+{
+    for (size_t i = 0; c->created && i < c->created->len; i++)
+        unlink(g_ptr_array_index(c->created, i));
+}
+
+
+/* Brings each disk to the snapshot's state: internal snapshots are
+ * applied, external ones get a fresh overlay over the frozen image. */
+static int
+xsnapRevertDisks(xsnapRevertCtx *c)
+{
+    xsnapSnapshotDef *def = c->obj->def;
+
+    c->moved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    c->created = g_ptr_array_new_with_free_func(g_free);
+
+    /* External first: they only add files, so a failure undoes cleanly. */
+    for (size_t i = 0; i < def->ndisks; i++) {
+        xsnapSnapshotDiskDef *sd = &def->disks[i];
+        const xsnapDomainDiskDef *d = xsnapOpsFindDomainDisk(c->disks.list,
+                                                             c->disks.n, sd->name);
+        char *overlay;
+
+        if (sd->snapshot != XSNAP_SNAPSHOT_LOCATION_EXTERNAL)
+            continue;
+        if (!d || !d->path) {
+            xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                             _("snapshot '%1$s' does not record the image of disk '%2$s'"),
+                             def->name, sd->name);
+            goto error;
+        }
+        if (!(overlay = xsnapDiskRevertExternal(d->path, xsnapOpsDiskFormat(d),
+                                                d->path, def->name)))
+            goto error;
+        g_ptr_array_add(c->created, g_strdup(overlay));
+        g_hash_table_insert(c->moved, g_strdup(d->dst), overlay);
+    }
+    for (size_t i = 0; i < def->ndisks; i++) {
+        xsnapSnapshotDiskDef *sd = &def->disks[i];
+        const xsnapDomainDiskDef *d = xsnapOpsFindDomainDisk(c->disks.list,
+                                                             c->disks.n, sd->name);
+
+        if (sd->snapshot != XSNAP_SNAPSHOT_LOCATION_INTERNAL)
+            continue;
+        if (!d || !d->path || xsnapDiskRevertInternal(d->path, def->name) < 0)
+            goto error;
+    }
+    if (!(c->configXML = xsnapOpsDomainSetDiskSources(def->domainXML, c->moved, NULL)))
+        goto error;
+    return 0;
+
+ error:
+    {
+        g_autoptr(xsnapError) saved = xsnapSaveLastError();
+        xsnapRevertUndoDisks(c);
+        xsnapRestoreLastError(g_steal_pointer(&saved));
+    }
+    return -1;
+}
+
+
+/* Restores the memory image, its XML pointed at the prepared disks. */
+static int
+xsnapRevertRestore(xsnapRevertCtx *c)
+{
+    xsnapSnapshotDef *def = c->obj->def;
+    xsnapMemoryImageHeader hdr;
+    g_autofree char *xml = NULL;
+    g_autofree char *newXML = NULL;
+    unsigned int flags = 0;
+
+    if (xsnapMemoryImageRead(def->memoryFile, &hdr, &xml) < 0)
+        return -1;
+    if (g_hash_table_size(c->moved) > 0) {
+        if (!(newXML = xsnapOpsDomainSetDiskSources(xml, c->moved, NULL)) ||
+            xsnapMemoryImageRewriteXML(def->memoryFile, newXML) < 0)
+            return -1;
+    }
+    if ((c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED) ||
+        (def->state == XSNAP_SNAPSHOT_STATE_PAUSED &&
+         !(c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING)))
+        flags |= VIR_DOMAIN_SAVE_PAUSED;
+    return c->hv->restore(c->dom, def->memoryFile, flags);
+}
+
+
+static int
+xsnapRevertStart(xsnapRevertCtx *c)
+{
+    if (!(c->flags & (VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING |
+                      VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED)))
+        return 0;
+    return c->hv->start(c->dom, (c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED) ?
+                        VIR_DOMAIN_START_PAUSED : 0);
+}
+
+
+int
+xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+               xsnapSnapshotObj *obj, unsigned int flags)
+{
+    g_auto(xsnapRevertCtx) c = { .dom = dom, .snaps = snaps,
+                                 .hv = xsnapHypervisorGet(), .obj = obj,
+                                 .flags = flags };
+    bool persistent;
+
+    if (xsnapRevertValidate(&c) < 0 ||
+        xsnapRevertStop(&c) < 0 ||
+        xsnapRevertDisks(&c) < 0)
+        return -1;
+    persistent = virDomainIsPersistent(dom) == 1;
+
+    /* The persistent config follows the snapshot, so that a later
+     * start uses the reverted disks. */
+    if ((persistent || !c.withMemory) && c.hv->define(dom, c.configXML) < 0) {
+        xsnapRevertUndoDisks(&c);
+        return -1;
+    }
+    if (c.withMemory ? xsnapRevertRestore(&c) < 0 : xsnapRevertStart(&c) < 0)
+        return -1;
+
+    if (xsnapSnapshotStoreSetCurrent(xsnapDriverStateGetStore(), snaps->name,
+                                     snaps->list, obj) < 0) {
+        xsnapDriverStateInvalidate(snaps);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* ---- delete ------------------------------------------------------------ */
+
+/* The path of the backing file @backing of image @image. */
+static char *
+xsnapOpsResolveBacking(const char *image, const char *backing)
+{
+    g_autofree char *dir = NULL;
+
+    if (g_path_is_absolute(backing))
+        return g_strdup(backing);
+    dir = g_path_get_dirname(image);
+    return g_build_filename(dir, backing, NULL);
+}
+
+
+static bool
+xsnapOpsSameFile(const char *a, const char *b)
+{
+    struct stat sa;
+    struct stat sb;
+
+    if (g_str_equal(a, b))
+        return true;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+
+/* The backing chain of @path (format @format), top first. */
+static GPtrArray *
+xsnapOpsChain(const char *path, const char *format)
+{
+    g_autoptr(GPtrArray) chain = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *cur = g_strdup(path);
+    g_autofree char *fmt = g_strdup(format);
+
+    while (cur && chain->len < 256) {
+        g_autoptr(xsnapQemuImgInfo) info = xsnapQemuImgGetInfo(cur, fmt);
+
+        if (!info)
+            return NULL;
+        g_ptr_array_add(chain, g_strdup(cur));
+        g_clear_pointer(&fmt, g_free);
+        if (!info->backingFile || !info->backingFormat)
+            break;
+        g_free(cur);
+        cur = xsnapOpsResolveBacking(g_ptr_array_index(chain, chain->len - 1),
+                                     info->backingFile);
+        fmt = g_strdup(info->backingFormat);
+    }
+    return g_steal_pointer(&chain);
+}
+
+
+static bool
+xsnapOpsChainHas(GPtrArray *chain, const char *path)
+{
+    for (size_t i = 0; chain && i < chain->len; i++)
+        if (xsnapOpsSameFile(g_ptr_array_index(chain, i), path))
+            return true;
+    return false;
+}
+
+
+/* The path of disk @dst in domain XML @xml, or NULL. */
+static char *
+xsnapOpsDiskPath(const char *xml, const char *dst)
+{
+    g_auto(xsnapOpsDisks) d = { 0 };
+    const xsnapDomainDiskDef *disk;
+
+    if (!xml || xsnapOpsDisksParse(xml, &d) < 0)
+        return NULL;
+    disk = xsnapOpsFindDomainDisk(d.list, d.n, dst);
+    return disk && disk->path ? g_strdup(disk->path) : NULL;
+}
+
+
+typedef struct _xsnapDeleteCtx xsnapDeleteCtx;
+struct _xsnapDeleteCtx {
+    virDomainPtr dom;
+    xsnapDomainSnapshots *snaps;
+    const xsnapHypervisor *hv;
+    bool active;
+};
+
+
+/* Refuses a merge into @base when a disk of another domain rests on it
+ * (a linked clone). Images used outside libvirt cannot be seen here. */
+static int
+xsnapDeleteCheckOtherDomains(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
+                             const xsnapSnapshotDiskDef *sd, const char *base)
+{
+    g_autoptr(GPtrArray) xmls = c->hv->otherDomainsXML(c->dom);
+
+    if (!xmls)
+        return -1;
+    for (size_t i = 0; i < xmls->len; i++) {
+        const char *xml = g_ptr_array_index(xmls, i);
+        g_auto(xsnapOpsDisks) d = { 0 };
+
+        if (xsnapOpsDisksParse(xml, &d) < 0)
+            return -1;
+        for (size_t j = 0; j < d.n; j++) {
+            g_autoptr(GPtrArray) chain = NULL;
+            g_autoptr(xmlDoc) doc = NULL;
+            g_autoptr(xmlXPathContext) ctxt = NULL;
+            g_autofree char *name = NULL;
+
+            if (!d.list[j].path || d.list[j].type != XSNAP_STORAGE_TYPE_FILE)
+                continue;
+            if (!(chain = xsnapOpsChain(d.list[j].path, xsnapOpsDiskFormat(&d.list[j])))) {
+                xsnapResetLastError();
+                continue;
+            }
+            if (!xsnapOpsChainHas(chain, base))
+                continue;
+            if ((doc = xsnapXMLParseString(xml, "domain", NULL, &ctxt)))
+                name = xsnapXPathString("string(/domain/name)", ctxt);
+            xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                             _("cannot delete external snapshot '%1$s': image '%2$s' of disk '%3$s' is also used by disk '%4$s' of domain '%5$s'"),
+                             obj->def->name, base, sd->name, d.list[j].dst,
+                             name ? name : "?");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
+/*
+ * Checks that external disk @sd of @obj can be merged: its overlay is in
+ * the disk's current chain right above the frozen image, @obj has at
+ * most one child, and no other snapshot's images rest on the frozen
+ * image except through that overlay.
+ */
+static int
+xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
+                         const xsnapSnapshotDiskDef *sd, const char *activePath,
+                         const char *activeFormat, const char *base)
+{
+    g_autoptr(GPtrArray) chain = NULL;
+    xsnapSnapshotObj **all = NULL;
+    int n;
+
+    if (obj->nchildren > 1) {
+        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                         _("cannot delete external snapshot '%1$s': it has %2$zu children, and merging its disk '%3$s' would change the image they share"),
+                         obj->def->name, obj->nchildren, sd->name);
+        return -1;
+    }
+    if (!(chain = xsnapOpsChain(activePath, activeFormat)))
+        return -1;
+    for (size_t i = 0; i + 1 < chain->len; i++) {
+        if (xsnapOpsSameFile(g_ptr_array_index(chain, i), sd->path) &&
+            xsnapOpsSameFile(g_ptr_array_index(chain, i + 1), base))
+            goto inchain;
+    }
+    xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                     _("cannot delete external snapshot '%1$s': its overlay '%2$s' of disk '%3$s' is not in the disk's current backing chain above '%4$s' (revert to a snapshot on that branch first, or delete with --metadata)"),
+                     obj->def->name, sd->path, sd->name, base);
+    return -1;
+
+ inchain:
+    n = xsnapSnapshotObjListListAll(c->snaps->list, NULL, &all, 0);
+    for (int i = 0; i < n; i++) {
+        xsnapSnapshotObj *t = all[i];
+        g_autofree char *frozen = NULL;
+        g_autoptr(GPtrArray) tchain = NULL;
+
+        if (t == obj || !(frozen = xsnapOpsDiskPath(t->def->domainXML, sd->name)))
+            continue;
+        if (xsnapOpsSameFile(frozen, base)) {
+            if (t == xsnapSnapshotObjGetParent(obj))
+                continue;
+            goto shared;
+        }
+        if (xsnapOpsSameFile(frozen, sd->path))
+            continue;
+        /* Qcow2 frozen images only can rest on @base. */
+        if (!(tchain = xsnapOpsChain(frozen, "qcow2"))) {
+            xsnapResetLastError();
+            continue;
+        }
+        if (xsnapOpsChainHas(tchain, base) && !xsnapOpsChainHas(tchain, sd->path))
+            goto shared;
+    }
+    g_free(all);
+    all = NULL;
+    return xsnapDeleteCheckOtherDomains(c, obj, sd, base);
+
+ shared:
+    xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                     _("cannot delete external snapshot '%1$s': image '%2$s' of disk '%3$s' is also the base of another branch of snapshots"),
+                     obj->def->name, base, sd->name);
+    g_free(all);
+    return -1;
+}
+
+
+/* Replaces disk @dst's path @from by @to in every other snapshot's <domain>. */
+static int
+xsnapDeleteRepointChildren(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
+                           const char *dst, const char *from, const char *to,
+                           const char *toFormat)
+{
+    xsnapSnapshotStore *store = xsnapDriverStateGetStore();
+
+    for (xsnapSnapshotObj *child = obj->first_child; child; child = child->sibling) {
+        g_autofree char *p = xsnapOpsDiskPath(child->def->domainXML, dst);
+        g_autoptr(GHashTable) src = NULL;
+        g_autoptr(GHashTable) fmt = NULL;
+        char *xml;
+
+        if (!p || !xsnapOpsSameFile(p, from))
+            continue;
+        src = g_hash_table_new(g_str_hash, g_str_equal);
+        fmt = g_hash_table_new(g_str_hash, g_str_equal);
+        g_hash_table_insert(src, (char *)dst, (char *)to);
+        g_hash_table_insert(fmt, (char *)dst, (char *)toFormat);
+        if (!(xml = xsnapOpsDomainSetDiskSources(child->def->domainXML, src, fmt)))
+            return -1;
+        g_free(child->def->domainXML);
+        child->def->domainXML = xml;
+        if (xsnapSnapshotStoreSave(store, c->snaps->name, c->snaps->list, child, true) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+
+/* Deletes the data of one snapshot: internal disk snapshots, merged
+ * external overlays, the memory image. Metadata is left to the caller. */
+static int
+xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
+{
+    xsnapSnapshotDef *def = obj->def;
+    g_autofree char *inactiveXML = NULL;
+    g_auto(xsnapOpsDisks) cur = { 0 };
+    g_auto(xsnapOpsDisks) frozen = { 0 };
+    g_autoptr(xsnapQemuMonitor) mon = NULL;
+    g_autoptr(GHashTable) moved = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) formats = g_hash_table_new(g_str_hash, g_str_equal);
+    bool needMonitor = false;
+
+    if (!(inactiveXML = c->hv->getXML(c->dom, true)) ||
+        xsnapOpsDisksParse(inactiveXML, &cur) < 0 ||
+        (def->domainXML && xsnapOpsDisksParse(def->domainXML, &frozen) < 0))
+        return -1;
+
+    /* Check every disk before changing any. */
+    for (size_t i = 0; i < def->ndisks; i++) {
+        xsnapSnapshotDiskDef *sd = &def->disks[i];
+        const xsnapDomainDiskDef *now = xsnapOpsFindDomainDisk(cur.list, cur.n, sd->name);
+        const xsnapDomainDiskDef *then = xsnapOpsFindDomainDisk(frozen.list, frozen.n, sd->name);
+
+        if (sd->snapshot != XSNAP_SNAPSHOT_LOCATION_EXTERNAL)
+            continue;
+        if (!now || !now->path || !then || !then->path || !sd->path) {
+            xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                             _("cannot delete external snapshot '%1$s': the images of disk '%2$s' are not known"),
+                             def->name, sd->name);
+            return -1;
+        }
+        if (xsnapDeleteCheckExternal(c, obj, sd, now->path, xsnapOpsDiskFormat(now),
+                                     then->path) < 0)
+            return -1;
+    }
+
+    for (size_t i = 0; i < def->ndisks; i++) {
+        if (def->disks[i].snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL ||
+            def->disks[i].snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL)
+            needMonitor = c->active;
+    }
+    if (needMonitor && !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
+        return -1;
+
+    for (size_t i = 0; i < def->ndisks; i++) {
+        xsnapSnapshotDiskDef *sd = &def->disks[i];
+        const xsnapDomainDiskDef *now = xsnapOpsFindDomainDisk(cur.list, cur.n, sd->name);
+        const xsnapDomainDiskDef *then = xsnapOpsFindDomainDisk(frozen.list, frozen.n, sd->name);
+
+        if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL) {
+            const char *path = then && then->path ? then->path : now ? now->path : NULL;
+            bool inQemu = now && now->path && path && xsnapOpsSameFile(now->path, path);
+
+            if (!path)
+                continue;
+            if (xsnapDiskDeleteInternal(inQemu ? mon : NULL, sd->name, path,
+                                        def->name) < 0) {
+                /* Already gone (deleted by hand, or its image reverted away). */
+                if (xsnapGetLastErrorCode() != VIR_ERR_NO_DOMAIN_SNAPSHOT)
+                    return -1;
+                xsnapResetLastError();
+            }
+        } else if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
+            bool isActive = xsnapOpsSameFile(now->path, sd->path);
+
+            if (xsnapDiskCommit(mon, sd->name, now->path, sd->path, then->path,
+                                XSNAP_OPS_COMMIT_TIMEOUT_MS, NULL, NULL) < 0)
+                return -1;
+            if (isActive) {
+                g_hash_table_insert(moved, sd->name, then->path);
+                g_hash_table_insert(formats, sd->name, (char *)xsnapOpsDiskFormat(then));
+            }
+            if (xsnapDeleteRepointChildren(c, obj, sd->name, sd->path, then->path,
+                                           xsnapOpsDiskFormat(then)) < 0)
+                return -1;
+            if (unlink(sd->path) < 0 && errno != ENOENT)
+                g_warning("cannot remove merged overlay '%s'", sd->path);
+        }
+    }
+    g_clear_pointer(&mon, xsnapQemuMonitorClose);
+
+    if (g_hash_table_size(moved) > 0) {
+        g_autofree char *xml = xsnapOpsDomainSetDiskSources(inactiveXML, moved, formats);
+        if (!xml || c->hv->define(c->dom, xml) < 0)
+            return -1;
+    }
+    if (def->memoryFile && unlink(def->memoryFile) < 0 && errno != ENOENT) {
+        xsnapReportSystemError(errno, _("cannot remove memory image '%1$s'"),
+                               def->memoryFile);
+        return -1;
+    }
+    return 0;
+}
+
+
+static void
+xsnapDeleteCollect(xsnapSnapshotObj *obj, void *opaque)
+{
+    g_ptr_array_add(opaque, obj);
+}
+
+
+int
+xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+               xsnapSnapshotObj *obj, unsigned int flags)
+{
+    xsnapDeleteCtx c = { .dom = dom, .snaps = snaps, .hv = xsnapHypervisorGet() };
+    xsnapSnapshotStore *store = xsnapDriverStateGetStore();
+    g_autoptr(GPtrArray) victims = g_ptr_array_new();
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    int state;
+
+    if ((flags & VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN) &&
+        (flags & VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY)) {
+        xsnapReportError(VIR_ERR_INVALID_ARG, "%s",
+                         _("the children and children-only flags are mutually exclusive"));
+        return -1;
+    }
+    if ((state = c.hv->state(dom, NULL)) < 0)
+        return -1;
+    c.active = xsnapOpsStateActive(state);
+
+    /* Descendants leaves first, then @obj itself. */
+    if (flags & (VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN |
+                 VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY))
+        xsnapSnapshotObjForEachDescendant(obj, xsnapDeleteCollect, victims);
+    if (!(flags & VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY))
+        g_ptr_array_insert(victims, 0, obj);
+    /* Parents come before children: take them in reverse. */
+    for (size_t i = victims->len; i > 0; i--)
+        g_ptr_array_add(names, g_strdup(((xsnapSnapshotObj *)g_ptr_array_index(victims, i - 1))->def->name));
+
+    /* One at a time, so each merge sees the chains the previous one left
+     * and a failure stops with the tree matching the disks. */
+    for (size_t i = 0; i < names->len; i++) {
+        xsnapSnapshotObj *victim = xsnapSnapshotObjListFindByName(snaps->list,
+                                                                  g_ptr_array_index(names, i));
+        if (!victim)
+            continue;
+        if (xsnapDeleteData(&c, victim) < 0)
+            return -1;
+        if (xsnapSnapshotStoreDelete(store, snaps->name, snaps->list, victim, 0) < 0) {
+            xsnapDriverStateInvalidate(snaps);
+            return -1;
+        }
+    }
+    return 0;
+}
