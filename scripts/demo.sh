@@ -86,4 +86,10 @@ say "A damaged store is reported, never silently trusted"
 printf '<domainsnapshot><name>broken' > "$store/broken.xml"
 run "$tool" list --root "$work/libxl" web || echo "(exit status $?)"
 
-say "Done"
+say "Offline part done"
+
+if [ "$(id -u)" = 0 ]; then
+    sh "$top/scripts/demo-virsh.sh" "$(dirname "$(dirname "$tool")")"
+else
+    echo "(run as root to see the virsh demo on a simulated Xen host)"
+fi

@@ -374,4 +374,18 @@ vok snapshot-delete gold g1 >/dev/null
 has raw "$FX_DIR/gold.raw" 0x62 0 4k || fx_fail "gold's write not merged"
 has raw "$FX_DIR/gold.raw" 0x61 4k 60k || fx_fail "gold data lost in the merge"
 
+fx_step "a new domain's first snapshot saves memory into a store dir it creates"
+qemu-img create -q -f qcow2 "$FX_DIR/first.qcow2" 16M || fx_fail "qemu-img"
+domain_xml first 7a "xvda:qcow2:$FX_DIR/first.qcow2"
+vok define "$FX_DIR/first.xml" >/dev/null
+vok start first >/dev/null
+inhost test -e "$store/first" && fx_fail "the store dir of 'first' exists before its first snapshot"
+fx_ctl mem-write first 0 "first-memory" || fx_fail "mem-write"
+vok snapshot-create-as first f1 >/dev/null
+inhost test -s "$store/first/f1.save" || fx_fail "no memory image for the first snapshot"
+fx_ctl mem-write first 0 "changed-mem!" || fx_fail "mem-write"
+vok snapshot-revert first f1 >/dev/null
+[ "$(mem first 12)" = "first-memory" ] || fx_fail "memory after revert to f1: $(mem first 12)"
+vok destroy first >/dev/null
+
 fx_step "done"

@@ -427,6 +427,13 @@ xsnapCreateValidate(xsnapCreateCtx *c)
             g_autofree char *dir = xsnapSnapshotStoreDomainDir(store, c->snaps->name);
             if (!dir)
                 return -1;
+            /* The first snapshot of a domain may come before its store
+             * directory exists: make it as the store would. */
+            if (g_mkdir_with_parents(dir, 0700) < 0) {
+                xsnapReportSystemError(errno, _("cannot create snapshot directory '%1$s'"),
+                                       dir);
+                return -1;
+            }
             def->memoryFile = g_strdup_printf("%s/%s%s", dir, def->name,
                                               XSNAP_SNAPSHOT_STORE_MEMORY_SUFFIX);
         }
