@@ -16,9 +16,7 @@ export abs_top_srcdir abs_top_builddir
     src/libxl_snapshot/libvirt_driver_libxl.la) || { echo "demo: build failed" >&2; exit 1; }
 
 . "$top/tests/fakexen/fakexen-lib.sh"
-FAKEXEN_LIBXL_MODULE=$build/src/libxl_snapshot/.libs/libvirt_driver_libxl.so
-XSNAP_STOCK_LIBXL_MODULE=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
-export FAKEXEN_LIBXL_MODULE XSNAP_STOCK_LIBXL_MODULE
+fx_use_wrapper
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 v() {

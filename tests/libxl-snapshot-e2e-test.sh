@@ -8,27 +8,13 @@
 set -u
 . "$abs_top_srcdir/tests/fakexen/fakexen-lib.sh"
 
-stock=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
-wrapper=$abs_top_builddir/src/libxl_snapshot/.libs/libvirt_driver_libxl.so
-[ -e "$wrapper" ] || fx_skip "the wrapper module is not built"
-# Debian's libvirtd is not built with the sanitizers, so it cannot load
-# a module that is.
-if readelf -d "$wrapper" 2>/dev/null | grep -q 'lib[a-z]*san\.so'; then
-    fx_skip "the wrapper is built with sanitizers"
-fi
-FAKEXEN_LIBXL_MODULE=$wrapper
-XSNAP_STOCK_LIBXL_MODULE=$stock
-export FAKEXEN_LIBXL_MODULE XSNAP_STOCK_LIBXL_MODULE
-unset XSNAP_SIMULATE_LIBVIRT_VERSION XSNAP_LIBXL_LIBDIR XSNAP_DISABLE
+fx_use_wrapper
 
 fx_step "start the simulated host with the wrapper module"
 fx_setup
-inhost() {
-    "$FX_HOST" shell "$FX_DIR" "$@"
-}
 status=/var/lib/libvirt/libxl/libvirt-xen-snapshot.status
-inhost cat "$status" | grep -qx "state=active" ||
-    fx_fail "the wrapper did not enable snapshots: $(inhost cat "$status")"
+fx_inhost cat "$status" | grep -qx "state=active" ||
+    fx_fail "the wrapper did not enable snapshots: $(fx_inhost cat "$status")"
 
 # Runs virsh and fails with its output unless it succeeds.
 vok() {
@@ -130,7 +116,7 @@ echo "$xml" | grep -q "<uuid>5e1f6a2c-0d3b-4c1e-9a57-1b2c3d4e5f60</uuid>" || fx_
 [ "$(vok snapshot-parent fx1 s4)" = "s3" ] || fx_fail "snapshot-parent"
 vfail "has no parent" snapshot-parent fx1 s1
 vfail "no snapshot named 'nope'" snapshot-info fx1 nope
-inhost cat /var/lib/libvirt/libxl/snapshot/fx1/s4.xml | grep -q "<active>1</active>" ||
+fx_inhost cat /var/lib/libvirt/libxl/snapshot/fx1/s4.xml | grep -q "<active>1</active>" ||
     fx_fail "s4.xml is not marked current on disk"
 
 fx_step "python3-libvirt listAllSnapshots (virt-manager's check)"
@@ -157,7 +143,7 @@ True True" ] || fx_fail "python printed: $py"
 
 fx_step "virt-xen-snapshot doctor sees the running support"
 doctor=$abs_top_builddir/tools/virt-xen-snapshot
-out=$(inhost "$doctor" doctor -c "$FX_URI" 2>&1) || fx_fail "doctor: $out"
+out=$(fx_inhost "$doctor" doctor -c "$FX_URI" 2>&1) || fx_fail "doctor: $out"
 echo "$out" | grep -qx "snapshot support: active" || fx_fail "doctor: $out"
 
 fx_step "operations on metadata without data fail clearly"
@@ -188,7 +174,7 @@ fx_step "undefine refused with snapshots, allowed with --snapshots-metadata"
 vfail "cannot delete inactive domain with 1 snapshots" undefine fx1
 vok dominfo fx1 >/dev/null
 vok undefine fx1 --snapshots-metadata >/dev/null
-inhost test ! -e /var/lib/libvirt/libxl/snapshot/fx1 || fx_fail "metadata left behind"
+fx_inhost test ! -e /var/lib/libvirt/libxl/snapshot/fx1 || fx_fail "metadata left behind"
 vok define "$FX_DIR/fx1.xml" >/dev/null
 [ -z "$(vok snapshot-list fx1 --name)" ] || fx_fail "old metadata came back"
 
@@ -209,8 +195,8 @@ export XSNAP_SIMULATE_LIBVIRT_VERSION
 unset XSNAP_SIMULATE_LIBVIRT_VERSION
 grep -q "snapshot support NOT enabled.*libvirt 8.0.0" "$FX_DIR/log/libvirtd.stdout" \
     "$FX_DIR/log/libvirtd.log" || fx_fail "no warning about the mismatch"
-inhost cat "$status" | grep -qx "state=inactive" || fx_fail "status file not updated"
-if out=$(inhost "$doctor" doctor -c "$FX_URI" 2>&1); then
+fx_inhost cat "$status" | grep -qx "state=inactive" || fx_fail "status file not updated"
+if out=$(fx_inhost "$doctor" doctor -c "$FX_URI" 2>&1); then
     fx_fail "doctor did not notice: $out"
 fi
 echo "$out" | grep -q "has no snapshot support" || fx_fail "doctor: $out"

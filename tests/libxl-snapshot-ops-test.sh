@@ -7,22 +7,10 @@
 set -u
 . "$abs_top_srcdir/tests/fakexen/fakexen-lib.sh"
 
-stock=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
-wrapper=$abs_top_builddir/src/libxl_snapshot/.libs/libvirt_driver_libxl.so
-[ -e "$wrapper" ] || fx_skip "the wrapper module is not built"
-if readelf -d "$wrapper" 2>/dev/null | grep -q 'lib[a-z]*san\.so'; then
-    fx_skip "the wrapper is built with sanitizers"
-fi
-FAKEXEN_LIBXL_MODULE=$wrapper
-XSNAP_STOCK_LIBXL_MODULE=$stock
-export FAKEXEN_LIBXL_MODULE XSNAP_STOCK_LIBXL_MODULE
-unset XSNAP_SIMULATE_LIBVIRT_VERSION XSNAP_LIBXL_LIBDIR XSNAP_DISABLE
+fx_use_wrapper
 
 fx_step "start the simulated host with the wrapper module"
 fx_setup
-inhost() {
-    "$FX_HOST" shell "$FX_DIR" "$@"
-}
 store=/var/lib/libvirt/libxl/snapshot
 
 vok() {
@@ -116,7 +104,7 @@ fx_step "create s1: running, disk-only (qcow2 internal, raw external)"
 vok snapshot-create-as fx1 s1 --disk-only >/dev/null
 fx_expect_state fx1 running
 [ "$(vok snapshot-current fx1 --name)" = s1 ] || fx_fail "s1 is not current"
-inhost test -f "$store/fx1/s1.xml" || fx_fail "no metadata file for s1"
+fx_inhost test -f "$store/fx1/s1.xml" || fx_fail "no metadata file for s1"
 info=$(vok snapshot-info fx1 s1)
 echo "$info" | grep -q "^State: *disk-snapshot" || fx_fail "s1 state: $info"
 case " $(internal_snaps "$FX_DIR/disk0.qcow2")" in *" s1 "*) ;; *) fx_fail "no internal snapshot s1 in disk0" ;; esac
@@ -135,8 +123,8 @@ fx_ctl mem-write fx1 0 "memory-at-s2" || fx_fail "mem-write"
 vok snapshot-create-as fx1 s2 >/dev/null
 fx_expect_state fx1 running
 [ "$(mem fx1 12)" = "memory-at-s2" ] || fx_fail "guest memory changed by the snapshot"
-inhost test -s "$store/fx1/s2.save" || fx_fail "no memory image for s2"
-inhost head -c 16 "$store/fx1/s2.save" | grep -q "^libvirt-xml" || fx_fail "s2.save is not a libvirt save image"
+fx_inhost test -s "$store/fx1/s2.save" || fx_fail "no memory image for s2"
+fx_inhost head -c 16 "$store/fx1/s2.save" | grep -q "^libvirt-xml" || fx_fail "s2.save is not a libvirt save image"
 info=$(vok snapshot-info fx1 s2)
 echo "$info" | grep -q "^State: *running" || fx_fail "s2 state: $info"
 echo "$info" | grep -q "^Parent: *s1" || fx_fail "s2 parent: $info"
@@ -151,7 +139,7 @@ vfail "" snapshot-create-as fx1 s3 --diskspec "xvdb,snapshot=external,file=/none
 fx_expect_state fx1 running
 [ "$(vok snapshot-current fx1 --name)" = s2 ] || fx_fail "current moved after a failed create"
 vok snapshot-list fx1 --name | grep -qx s3 && fx_fail "metadata for a failed snapshot"
-inhost test -e "$store/fx1/s3.save" && fx_fail "the memory image of a failed snapshot stayed"
+fx_inhost test -e "$store/fx1/s3.save" && fx_fail "the memory image of a failed snapshot stayed"
 case " $(internal_snaps "$FX_DIR/disk0.qcow2")" in *" s3 "*) fx_fail "internal snapshot s3 left in disk0" ;; esac
 [ "$(served fx1 xvdb)" = "$FX_DIR/disk1.s1" ] || fx_fail "xvdb moved by a failed snapshot"
 [ "$(mem fx1 12)" = "memory-at-s2" ] || fx_fail "guest memory changed by a failed snapshot"
@@ -195,7 +183,7 @@ vok snapshot-delete fx1 s2 >/dev/null
 vok snapshot-list fx1 --name | grep -qx s2 && fx_fail "s2 still listed"
 case " $(internal_snaps "$FX_DIR/disk0.qcow2")" in *" s2 "*) fx_fail "internal s2 left in disk0" ;; esac
 case " $(internal_snaps "$FX_DIR/disk1.s1")" in *" s2 "*) fx_fail "internal s2 left in disk1.s1" ;; esac
-inhost test -e "$store/fx1/s2.save" && fx_fail "memory image of s2 left"
+fx_inhost test -e "$store/fx1/s2.save" && fx_fail "memory image of s2 left"
 [ "$(vok snapshot-current fx1 --name)" = s1 ] || fx_fail "current after deleting s2"
 fx_expect_state fx1 running
 
@@ -279,12 +267,12 @@ fx_ctl mem-write fx2 0 "memory-fx2" || fx_fail "mem-write"
 vfail "already has an internal snapshot named 'dup'" snapshot-create-as fx2 dup
 fx_expect_state fx2 running
 [ "$(mem fx2 10)" = "memory-fx2" ] || fx_fail "memory changed by a failed snapshot"
-inhost test -e "$store/fx2/dup.save" && fx_fail "memory image of a failed snapshot left"
+fx_inhost test -e "$store/fx2/dup.save" && fx_fail "memory image of a failed snapshot left"
 [ -e "$FX_DIR/bk.dup" ] && fx_fail "overlay of a failed snapshot left"
 [ "$(served fx2 xvda)" = "$FX_DIR/bk.raw" ] || fx_fail "xvda moved by a failed snapshot"
 [ -z "$(vok snapshot-list fx2 --name)" ] || fx_fail "metadata of a failed snapshot"
 vok snapshot-create-as fx2 r1 >/dev/null
-inhost rm -f "$store/fx2/r1.save"
+fx_inhost rm -f "$store/fx2/r1.save"
 vfail "cannot read the memory image" snapshot-revert fx2 r1
 fx_expect_state fx2 running
 vok snapshot-delete fx2 r1 --metadata >/dev/null
@@ -379,10 +367,10 @@ qemu-img create -q -f qcow2 "$FX_DIR/first.qcow2" 16M || fx_fail "qemu-img"
 domain_xml first 7a "xvda:qcow2:$FX_DIR/first.qcow2"
 vok define "$FX_DIR/first.xml" >/dev/null
 vok start first >/dev/null
-inhost test -e "$store/first" && fx_fail "the store dir of 'first' exists before its first snapshot"
+fx_inhost test -e "$store/first" && fx_fail "the store dir of 'first' exists before its first snapshot"
 fx_ctl mem-write first 0 "first-memory" || fx_fail "mem-write"
 vok snapshot-create-as first f1 >/dev/null
-inhost test -s "$store/first/f1.save" || fx_fail "no memory image for the first snapshot"
+fx_inhost test -s "$store/first/f1.save" || fx_fail "no memory image for the first snapshot"
 fx_ctl mem-write first 0 "changed-mem!" || fx_fail "mem-write"
 vok snapshot-revert first f1 >/dev/null
 [ "$(mem first 12)" = "first-memory" ] || fx_fail "memory after revert to f1: $(mem first 12)"

@@ -82,6 +82,27 @@ fx_setup() {
     FX_URI=$FAKEXEN_URI
 }
 
+# Makes the host's libvirtd load our wrapper module (which loads Debian's
+# stock libxl module) instead of the stock module alone. Call before
+# fx_setup. Skips when the wrapper is not built or is built with the
+# sanitizers: Debian's libvirtd is not, so it cannot load such a module.
+fx_use_wrapper() {
+    wrapper=$abs_top_builddir/src/libxl_snapshot/.libs/libvirt_driver_libxl.so
+    [ -e "$wrapper" ] || fx_skip "the wrapper module is not built"
+    if readelf -d "$wrapper" 2>/dev/null | grep -q 'lib[a-z]*san\.so'; then
+        fx_skip "the wrapper is built with sanitizers"
+    fi
+    FAKEXEN_LIBXL_MODULE=$wrapper
+    XSNAP_STOCK_LIBXL_MODULE=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
+    export FAKEXEN_LIBXL_MODULE XSNAP_STOCK_LIBXL_MODULE
+    unset XSNAP_SIMULATE_LIBVIRT_VERSION XSNAP_LIBXL_LIBDIR XSNAP_DISABLE
+}
+
+# Runs a command inside the host's namespaces (its /var, /run, ...).
+fx_inhost() {
+    "$FX_HOST" shell "$FX_DIR" "$@"
+}
+
 fx_virsh() {
     virsh -q -c "$FX_URI" "$@"
 }
