@@ -16,6 +16,7 @@
 
 #include "snapshot_store.h"
 #include "util_error.h"
+#include "util_file.h"
 
 /* libvirt's drivers refuse snapshot files larger than this. */
 #define XSNAP_SNAPSHOT_FILE_MAX (1024 * 1024)
@@ -162,24 +163,6 @@ xsnapSnapshotStoreSyncDir(const char *dir)
 }
 
 
-static int
-xsnapSnapshotStoreWriteAll(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-
 /* Moves @tmp to @path; without @replace, fails with EEXIST rather than
  * replace an existing @path. */
 static int
@@ -235,7 +218,7 @@ xsnapSnapshotStoreWriteFile(const char *dir,
         xsnapReportSystemError(errno, _("cannot create a temporary file in '%1$s'"), dir);
         return -1;
     }
-    if (xsnapSnapshotStoreWriteAll(fd, data, strlen(data)) < 0 ||
+    if (xsnapFileWriteAll(fd, data, strlen(data)) < 0 ||
         fsync(fd) < 0) {
         int err = errno;
         close(fd);

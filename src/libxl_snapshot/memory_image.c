@@ -12,6 +12,7 @@
 
 #include "memory_image.h"
 #include "util_error.h"
+#include "util_file.h"
 
 #define XSNAP_MEMORY_IMAGE_ALIGN 4096
 
@@ -26,46 +27,6 @@ xsnapMemoryImageHeaderEncode(unsigned char *out, uint32_t xmlLen)
     memcpy(out, XSNAP_MEMORY_IMAGE_MAGIC, XSNAP_MEMORY_IMAGE_MAGIC_LEN);
     memcpy(out + 16, &version, sizeof(version));
     memcpy(out + 20, &xmlLen, sizeof(xmlLen));
-}
-
-
-static int
-xsnapWriteAll(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-
-static ssize_t
-xsnapReadAll(int fd, void *data, size_t len)
-{
-    char *p = data;
-    size_t got = 0;
-
-    while (got < len) {
-        ssize_t n = read(fd, p + got, len - got);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    return (ssize_t)got;
 }
 
 
@@ -92,8 +53,8 @@ xsnapMemoryImageWriteHeader(int fd, const char *domainXML, size_t slack)
     area = g_malloc0(xmlLen);
     memcpy(area, domainXML, xmlStrLen);
 
-    if (xsnapWriteAll(fd, hdr, sizeof(hdr)) < 0 ||
-        xsnapWriteAll(fd, area, xmlLen) < 0) {
+    if (xsnapFileWriteAll(fd, hdr, sizeof(hdr)) < 0 ||
+        xsnapFileWriteAll(fd, area, xmlLen) < 0) {
         xsnapReportSystemError(errno, "%s", _("cannot write the memory image header"));
         return -1;
     }
@@ -156,7 +117,7 @@ xsnapMemoryImageOpen(const char *path, int flags, xsnapMemoryImageHeader *hdr,
         xsnapReportSystemError(errno, _("cannot stat memory image '%1$s'"), path);
         goto error;
     }
-    got = xsnapReadAll(fd, raw, sizeof(raw));
+    got = xsnapFileReadAll(fd, raw, sizeof(raw));
     if (got < 0) {
         xsnapReportSystemError(errno, _("cannot read memory image '%1$s'"), path);
         goto error;
@@ -170,7 +131,7 @@ xsnapMemoryImageOpen(const char *path, int flags, xsnapMemoryImageHeader *hdr,
         goto error;
 
     buf = g_malloc(hdr->xmlLen);
-    got = xsnapReadAll(fd, buf, hdr->xmlLen);
+    got = xsnapFileReadAll(fd, buf, hdr->xmlLen);
     if (got != (ssize_t)hdr->xmlLen) {
         if (got < 0)
             xsnapReportSystemError(errno, _("cannot read memory image '%1$s'"), path);
