@@ -155,6 +155,9 @@ xsnapTestQemuStart(const char *dir, const xsnapTestDisk *disks, size_t ndisks)
     }
 
     xsnapQemuMonitorConfigInit(&cfg);
+    /* A QEMU that has just started may take seconds to greet on a loaded
+     * machine; the handshake shares the connect deadline. */
+    cfg.connectTimeoutMs = 30000;
     cfg.commandTimeoutMs = 20000;
     if (!(qemu->mon = xsnapQemuMonitorOpen(qemu->qmpPath, &cfg))) {
         g_autofree char *out = NULL;
