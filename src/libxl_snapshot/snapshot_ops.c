@@ -21,6 +21,7 @@
 
 #include "snapshot_ops.h"
 #include "disk_plan.h"
+#include "fault.h"
 #include "hypervisor.h"
 #include "memory_image.h"
 #include "qemu_img.h"
@@ -683,23 +684,29 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     g_autoptr(xsnapQemuMonitor) mon = NULL;
     bool halt = c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_HALT;
 
-    if (!c->active)
+    if (!c->active) {
+        if (xsnapFaultPoint("create:disks") < 0)
+            return -1;
         return xsnapDiskPlanRunOffline(c->plan);
+    }
 
     if (c->plan->disks->len > 0 && !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
         return -1;
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
     if (c->def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
+        if (xsnapFaultPoint("create:memory") < 0)
+            return -1;
         if (xsnapCreateSaveMemory(c) < 0) {
             xsnapCreateUndoMemory(c);
             return -1;
         }
-    } else if (xsnapCreatePause(c) < 0) {
+    } else if (xsnapFaultPoint("create:pause") < 0 || xsnapCreatePause(c) < 0) {
         return -1;
     }
 
-    if (xsnapCreateCheckState(c, true) < 0 ||
+    if (xsnapFaultPoint("create:disks") < 0 ||
+        xsnapCreateCheckState(c, true) < 0 ||
         (c->plan->disks->len > 0 &&
          (!(mon = xsnapOpsMonitorOpen(c->hv, c->dom)) ||
           xsnapDiskPlanRunOnline(c->plan, mon) < 0))) {
@@ -709,6 +716,8 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     }
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
+    if (xsnapFaultPoint("create:resume") < 0)
+        return -1;
     if (halt) {
         if (c->hv->destroy(c->dom) < 0)
             return -1;
@@ -774,7 +783,9 @@ xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
         /* Started while qemu-img ran: the images may be in use. */
         return -1;
     }
-    if (xsnapCreateUpdateConfig(&c) < 0)
+    if (xsnapFaultPoint("create:config") < 0 ||
+        xsnapCreateUpdateConfig(&c) < 0 ||
+        xsnapFaultPoint("create:metadata") < 0)
         return -1;
     return xsnapCreateWriteMetadata(&c, createdName);
 }
@@ -988,18 +999,23 @@ xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
     bool persistent;
 
     if (xsnapRevertValidate(&c) < 0 ||
+        xsnapFaultPoint("revert:stop") < 0 ||
         xsnapRevertStop(&c) < 0 ||
+        xsnapFaultPoint("revert:disks") < 0 ||
         xsnapRevertDisks(&c) < 0)
         return -1;
     persistent = virDomainIsPersistent(dom) == 1;
 
     /* The persistent config follows the snapshot, so that a later
      * start uses the reverted disks. */
-    if ((persistent || !c.withMemory) && c.hv->define(dom, c.configXML) < 0) {
+    if (xsnapFaultPoint("revert:config") < 0 ||
+        ((persistent || !c.withMemory) && c.hv->define(dom, c.configXML) < 0)) {
         xsnapRevertUndoDisks(&c);
         return -1;
     }
-    if (c.withMemory ? xsnapRevertRestore(&c) < 0 : xsnapRevertStart(&c) < 0)
+    if (xsnapFaultPoint(c.withMemory ? "revert:restore" : "revert:start") < 0 ||
+        (c.withMemory ? xsnapRevertRestore(&c) < 0 : xsnapRevertStart(&c) < 0) ||
+        xsnapFaultPoint("revert:metadata") < 0)
         return -1;
 
     if (xsnapSnapshotStoreSetCurrent(xsnapDriverStateGetStore(), snaps->name,
@@ -1293,6 +1309,8 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
         const xsnapDomainDiskDef *now = xsnapOpsFindDomainDisk(cur.list, cur.n, sd->name);
         const xsnapDomainDiskDef *then = xsnapOpsFindDomainDisk(frozen.list, frozen.n, sd->name);
 
+        if (xsnapFaultPoint("delete:disk") < 0)
+            return -1;
         if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL) {
             const char *path = then && then->path ? then->path : now ? now->path : NULL;
             bool inQemu = now && now->path && path && xsnapOpsSameFile(now->path, path);
@@ -1325,11 +1343,15 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
     }
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
+    if (xsnapFaultPoint("delete:config") < 0)
+        return -1;
     if (g_hash_table_size(moved) > 0) {
         g_autofree char *xml = xsnapOpsDomainSetDiskSources(inactiveXML, moved, formats);
         if (!xml || c->hv->define(c->dom, xml) < 0)
             return -1;
     }
+    if (xsnapFaultPoint("delete:memory") < 0)
+        return -1;
     if (def->memoryFile && unlink(def->memoryFile) < 0 && errno != ENOENT) {
         xsnapReportSystemError(errno, _("cannot remove memory image '%1$s'"),
                                def->memoryFile);
@@ -1383,7 +1405,8 @@ xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                                                                   g_ptr_array_index(names, i));
         if (!victim)
             continue;
-        if (xsnapDeleteData(&c, victim) < 0)
+        if (xsnapDeleteData(&c, victim) < 0 ||
+            xsnapFaultPoint("delete:metadata") < 0)
             return -1;
         if (xsnapSnapshotStoreDelete(store, snaps->name, snaps->list, victim, 0) < 0) {
             xsnapDriverStateInvalidate(snaps);
