@@ -376,4 +376,46 @@ vok snapshot-revert first f1 >/dev/null
 [ "$(mem first 12)" = "first-memory" ] || fx_fail "memory after revert to f1: $(mem first 12)"
 vok destroy first >/dev/null
 
+fx_step "a guest going away, or a stub-domain device model, is refused"
+listed=$(vok snapshot-list first --name)
+files=$(fx_inhost ls "$store/first")
+refused() {
+    vfail "while it is shutting down, crashed or suspended to RAM" snapshot-create-as first x1
+    vfail "while it is shutting down, crashed or suspended to RAM" snapshot-create-as first x2 --disk-only
+    vfail "while it is shutting down, crashed or suspended to RAM" snapshot-delete first f1
+}
+# libvirt hears of these only through libxl's events: held back, libvirt
+# still calls the domain running while Xen already does not. Once they
+# are let through, libvirt tears the domain down (on_poweroff and
+# on_crash are destroy).
+for how in shutdown crash; do
+    vok start first >/dev/null
+    fx_ctl hold first || fx_fail "hold"
+    fx_ctl "$how" first || fx_fail "$how"
+    fx_expect_state first running
+    refused
+    fx_ctl release first || fx_fail "release"
+    for i in $(seq 50); do
+        [ "$(fx_virsh domstate first 2>&1)" = "shut off" ] && break
+        sleep 0.1
+    done
+    fx_expect_state first "shut off"
+done
+vok start first >/dev/null
+/usr/bin/python3 - "$FAKEXEN_STATE_DIR/domains/$(fx_ctl domid first)/config.json" <<'PY' || fx_fail "cannot mark the device model as a stub domain"
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["b_info"]["device_model_stubdomain"] = "True"
+json.dump(cfg, open(sys.argv[1], "w"))
+PY
+vfail "runs its device model in a stub domain" snapshot-create-as first x3 --disk-only
+vfail "runs its device model in a stub domain" snapshot-create-as first x4
+# Last, as Xen keeps a dying domain until its teardown ends.
+fx_ctl hold first || fx_fail "hold"
+fx_ctl dying first || fx_fail "dying"
+refused
+[ "$(vok snapshot-list first --name)" = "$listed" ] || fx_fail "a refused operation changed the snapshot list"
+[ "$(fx_inhost ls "$store/first")" = "$files" ] || fx_fail "a refused operation left files in the store"
+[ "$(internal_snaps "$FX_DIR/first.qcow2")" = "f1 " ] || fx_fail "a refused operation changed the image: $(internal_snaps "$FX_DIR/first.qcow2")"
+
 fx_step "done"

@@ -1387,6 +1387,13 @@ xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
     if ((state = c.hv->state(dom, NULL)) < 0)
         return -1;
     c.active = xsnapOpsStateActive(state);
+    /* Its device model may still hold the images, or be gone mid-job. */
+    if (!c.active && state != VIR_DOMAIN_SHUTOFF) {
+        xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                         _("cannot delete snapshots of domain '%1$s' while it is shutting down, crashed or suspended to RAM"),
+                         snaps->name);
+        return -1;
+    }
 
     /* Descendants leaves first, then @obj itself. */
     if (flags & (VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN |

@@ -30,6 +30,9 @@ fxCtlUsage(FILE *out)
           "  shutdown DOM [REASON]         the guest shuts down by itself; REASON is\n"
           "                                poweroff (default), reboot, crash, watchdog\n"
           "  crash DOM                     the guest crashes (shutdown crash)\n"
+          "  dying DOM                     Xen starts tearing the domain down\n"
+          "  hold DOM                      its state changes reach no toolstack until\n"
+          "  release DOM                   ... this (a toolstack that has not caught up)\n"
           "  mem-size DOM                  bytes of guest memory\n"
           "  mem-write DOM OFFSET TEXT     writes TEXT into guest memory at OFFSET\n"
           "  mem-read DOM OFFSET LEN       prints LEN bytes of guest memory\n"
@@ -73,39 +76,73 @@ fxCtlLoad(const char *arg)
     return dom;
 }
 
+/* What a command changes in one domain; returns 0, or -1 after printing why. */
+typedef int (*fxCtlChangeFunc)(fxDomain *dom, const void *data);
+
+/* Applies @change to domain @arg under the state lock and saves it. */
+static int
+fxCtlUpdate(const char *arg, fxCtlChangeFunc change, const void *data)
+{
+    g_autoptr(fxDomain) dom = NULL;
+    int lock;
+    int rc = 1;
+
+    if ((lock = fxStateLock()) < 0) {
+        perror("fakexen-ctl: lock");
+        return 1;
+    }
+    if ((dom = fxCtlLoad(arg)) && change(dom, data) == 0) {
+        if (fxDomainSave(dom) < 0)
+            perror("fakexen-ctl: save");
+        else
+            rc = 0;
+    }
+    fxStateUnlock(lock);
+    return rc;
+}
+
+static int
+fxCtlChangeShutdown(fxDomain *dom, const void *data)
+{
+    if (dom->state != FX_STATE_RUNNING) {
+        fprintf(stderr, "fakexen-ctl: domain %u is not running\n", dom->domid);
+        return -1;
+    }
+    dom->state = FX_STATE_SHUTDOWN;
+    dom->reason = *(const int *)data;
+    return 0;
+}
+
+static int
+fxCtlChangeDying(fxDomain *dom, const void *data G_GNUC_UNUSED)
+{
+    dom->state = FX_STATE_DYING;
+    return 0;
+}
+
+static int
+fxCtlChangeHeld(fxDomain *dom, const void *data)
+{
+    dom->held = *(const bool *)data;
+    return 0;
+}
+
 static int
 fxCtlShutdown(const char *arg, const char *reasonStr)
 {
-    g_autoptr(fxDomain) dom = NULL;
     int reason = reasonStr ? fxReasonTypeFromString(reasonStr) : FX_REASON_POWEROFF;
-    int lock;
 
     if (reason < 0 || reason == FX_REASON_SUSPEND || reason == FX_REASON_SOFT_RESET) {
         fprintf(stderr, "fakexen-ctl: bad shutdown reason '%s'\n", reasonStr);
         return 1;
     }
-    if ((lock = fxStateLock()) < 0) {
-        perror("fakexen-ctl: lock");
-        return 1;
-    }
-    if (!(dom = fxCtlLoad(arg))) {
-        fxStateUnlock(lock);
-        return 1;
-    }
-    if (dom->state != FX_STATE_RUNNING) {
-        fxStateUnlock(lock);
-        fprintf(stderr, "fakexen-ctl: domain %u is not running\n", dom->domid);
-        return 1;
-    }
-    dom->state = FX_STATE_SHUTDOWN;
-    dom->reason = reason;
-    if (fxDomainSave(dom) < 0) {
-        fxStateUnlock(lock);
-        perror("fakexen-ctl: save");
-        return 1;
-    }
-    fxStateUnlock(lock);
-    return 0;
+    return fxCtlUpdate(arg, fxCtlChangeShutdown, &reason);
+}
+
+static int
+fxCtlSetHeld(const char *arg, bool held)
+{
+    return fxCtlUpdate(arg, fxCtlChangeHeld, &held);
 }
 
 static int
@@ -381,6 +418,12 @@ main(int argc, char **argv)
         return fxCtlShutdown(argv[2], argc == 4 ? argv[3] : NULL);
     if (g_str_equal(cmd, "crash") && argc == 3)
         return fxCtlShutdown(argv[2], "crash");
+    if (g_str_equal(cmd, "dying") && argc == 3)
+        return fxCtlUpdate(argv[2], fxCtlChangeDying, NULL);
+    if (g_str_equal(cmd, "hold") && argc == 3)
+        return fxCtlSetHeld(argv[2], true);
+    if (g_str_equal(cmd, "release") && argc == 3)
+        return fxCtlSetHeld(argv[2], false);
     if (g_str_equal(cmd, "mem-size") && argc == 3) {
         g_autoptr(fxDomain) dom = fxCtlLoad(argv[2]);
         if (!dom)

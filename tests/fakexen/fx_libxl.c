@@ -218,6 +218,8 @@ fxWatcher(void *opaque G_GNUC_UNUSED)
             if (!g->enabled || g->deathReported || g->domid == 0)
                 continue;
             dom = fxDomainLoad(g->domid);
+            if (dom && dom->held)
+                continue;
             if (!dom || dom->state == FX_STATE_DYING) {
                 g->deathReported = true;
                 ev = fxEventNew(LIBXL_EVENT_TYPE_DOMAIN_DEATH, g->domid, g->user);

@@ -53,6 +53,7 @@ struct _fxDomain {
     int vcpus;
     pid_t dmpid;           /* device model, 0 if none */
     gint64 created;        /* monotonic-ish: g_get_real_time() */
+    bool held;             /* state changes not yet announced to the toolstack */
 };
 
 const char *fxStateDir(void);
