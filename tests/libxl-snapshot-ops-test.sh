@@ -326,7 +326,7 @@ vok snapshot-create-as fx2 ex --disk-only \
 vok snapshot-delete fx2 ru --children >/dev/null
 [ "$(served fx2 xvda)" = "$served_now" ] || fx_fail "xvda not merged back: $(served fx2 xvda)"
 
-fx_step "gold image with linked clones"
+fx_step "gold image with three linked clones"
 qemu-img create -q -f raw "$FX_DIR/gold.raw" 16M || fx_fail "qemu-img"
 domain_xml gold 64 "xvda:raw:$FX_DIR/gold.raw"
 vok define "$FX_DIR/gold.xml" >/dev/null
@@ -334,26 +334,26 @@ vok start gold >/dev/null
 write gold xvda 0x61 0 64k
 vok snapshot-create-as gold g1 --disk-only >/dev/null
 write gold xvda 0x62 0 4k
-for i in 1 2; do
+for i in 1 2 3; do
     qemu-img create -q -f qcow2 -F raw -b "$FX_DIR/gold.raw" "$FX_DIR/clone$i.qcow2" || fx_fail "clone$i"
     domain_xml clone$i 7$i "xvda:qcow2:$FX_DIR/clone$i.qcow2"
     vok define "$FX_DIR/clone$i.xml" >/dev/null
     vok start clone$i >/dev/null
     write clone$i xvda 0x7$i 32k 4k
 done
-for i in 1 2; do
+for i in 1 2 3; do
     dev_has clone$i xvda 0x61 0 32k || fx_fail "clone$i does not see the gold data"
     dev_has clone$i xvda 0x7$i 32k 4k || fx_fail "clone$i lost its own write"
 done
 has raw "$FX_DIR/gold.raw" 0x61 0 64k || fx_fail "the gold image changed"
 vfail "is also used by disk 'xvda' of domain 'clone" snapshot-delete gold g1
-for i in 1 2; do
+for i in 1 2 3; do
     dev_has clone$i xvda 0x61 0 32k || fx_fail "clone$i lost the gold data to a merge"
 done
 has raw "$FX_DIR/gold.raw" 0x61 0 64k || fx_fail "the gold image changed under its clones"
 vok snapshot-list gold --name | grep -qx g1 || fx_fail "a failed merge dropped g1"
 dev_has gold xvda 0x62 0 4k || fx_fail "gold lost its own write"
-for i in 1 2; do
+for i in 1 2 3; do
     vok destroy clone$i >/dev/null
     vok undefine clone$i >/dev/null
 done
