@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "snapshot_store.h"
+#include "snapshot_journal.h"
 #include "util_error.h"
 #include "util_file.h"
 
@@ -23,7 +24,7 @@
 
 XSNAP_ENUM_IMPL(xsnapSnapshotStoreProblem, XSNAP_SNAPSHOT_STORE_PROBLEM_LAST,
                 "temp", "stray", "unreadable", "corrupt", "misnamed",
-                "orphan", "cycle", "double-current");
+                "orphan", "cycle", "double-current", "interrupted");
 
 struct _xsnapSnapshotStore {
     char *libDir;
@@ -608,6 +609,26 @@ xsnapSnapshotStoreReportRelation(xsnapSnapshotObj *obj,
 }
 
 
+/* The problem sentence for the journal @path of @domain. */
+static char *
+xsnapSnapshotStoreDescribeJournal(const char *path, const char *domain)
+{
+    g_autoptr(xsnapSnapshotJournal) journal = NULL;
+    g_autofree char *op = NULL;
+    g_autofree char *snap = NULL;
+
+    if (!(journal = xsnapSnapshotJournalLoad(path))) {
+        xsnapResetLastError();
+        return g_strdup_printf(_("'%1$s' is the journal of an interrupted snapshot operation and cannot be read; run 'virt-xen-snapshot cleanup --dry-run %2$s'"),
+                               path, domain);
+    }
+    op = xsnapSnapshotJournalGet(journal, NULL, "operation");
+    snap = xsnapSnapshotJournalGet(journal, NULL, "snapshot");
+    return g_strdup_printf(_("snapshot operation '%1$s' on snapshot '%2$s' was interrupted (journal '%3$s'); run 'virt-xen-snapshot cleanup %4$s' to remove what it left behind"),
+                           op, snap ? snap : "?", path, domain);
+}
+
+
 static int
 xsnapSnapshotStoreCompareNames(gconstpointer a, gconstpointer b)
 {
@@ -677,6 +698,11 @@ xsnapSnapshotStoreLoad(xsnapSnapshotStore *store,
         g_autoptr(xsnapSnapshotDef) def = NULL;
         bool current = false;
 
+        if (xsnapSnapshotJournalIsName(name)) {
+            xsnapSnapshotStoreAddProblem(found, XSNAP_SNAPSHOT_STORE_PROBLEM_INTERRUPTED, path,
+                                         xsnapSnapshotStoreDescribeJournal(path, domain));
+            continue;
+        }
         if (name[0] == '.') {
             xsnapSnapshotStoreAddProblem(found, XSNAP_SNAPSHOT_STORE_PROBLEM_TEMP, path,
                                          g_strdup_printf(_("'%1$s' is left over from an interrupted write and was not read"),

@@ -28,7 +28,10 @@
  *     parent cycle, is reported and, as libvirt does, attached as a
  *     root; this also clears the current snapshot;
  *   - two files claiming to be current are reported, and neither is
- *     made current (libvirt would pick whichever it read last).
+ *     made current (libvirt would pick whichever it read last);
+ *   - the journal of an operation that never ended (snapshot_journal.h)
+ *     is reported with the command that cleans up after it; the
+ *     snapshot files themselves are consistent and load as usual.
  * A caller holding problems should treat that domain's metadata as
  * read-only until they are resolved: changing it could, for example,
  * reuse the name of a file it could not read.
@@ -54,6 +57,7 @@ typedef enum {
     XSNAP_SNAPSHOT_STORE_PROBLEM_ORPHAN,         /* parent missing */
     XSNAP_SNAPSHOT_STORE_PROBLEM_CYCLE,          /* its own ancestor */
     XSNAP_SNAPSHOT_STORE_PROBLEM_DOUBLE_CURRENT, /* more than one current */
+    XSNAP_SNAPSHOT_STORE_PROBLEM_INTERRUPTED,    /* an operation's journal */
     XSNAP_SNAPSHOT_STORE_PROBLEM_LAST
 } xsnapSnapshotStoreProblemType;
 XSNAP_ENUM_DECL(xsnapSnapshotStoreProblem);

@@ -147,6 +147,10 @@ xsnapDriverStateAcquire(virDomainPtr dom)
             g_usleep(10 * 1000);
         }
     }
+    /* A tree with problems is read again each time: the problems may
+     * have been resolved on disk (virt-xen-snapshot cleanup) meanwhile. */
+    if (snaps->list && snaps->problem)
+        xsnapDriverStateInvalidate(snaps);
     if (!snaps->list && xsnapDriverStateLoad(snaps) < 0) {
         g_mutex_unlock(&snaps->lock);
         return NULL;

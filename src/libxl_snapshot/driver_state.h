@@ -4,7 +4,10 @@
  *
  * Each domain (keyed by UUID and name) has one entry with its own lock.
  * Its tree is loaded from the store the first time a callback needs it
- * and kept in step with the files afterwards. Callbacks run on many
+ * and kept in step with the files afterwards; a tree whose files had
+ * problems is loaded again at every acquire, so that a problem resolved
+ * outside the daemon (for example by virt-xen-snapshot cleanup) no
+ * longer holds the tree read-only. Callbacks run on many
  * daemon worker threads, so every use of a tree happens between
  * xsnapDriverStateAcquire() and xsnapDriverStateRelease().
  */

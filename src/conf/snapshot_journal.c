@@ -1,0 +1,245 @@
+/*
+ * snapshot_journal.c: the record of a snapshot operation in progress
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "snapshot_journal.h"
+#include "util_error.h"
+#include "util_file.h"
+
+
+xsnapSnapshotJournal *
+xsnapSnapshotJournalNew(xsnapSnapshotStore *store, const char *domain,
+                        const char *operation, const char *snapshot)
+{
+    g_autofree char *dir = xsnapSnapshotStoreDomainDir(store, domain);
+    g_autofree char *base = NULL;
+    xsnapSnapshotJournal *journal;
+
+    if (!dir)
+        return NULL;
+    base = g_strdup_printf(".%s%s", operation, XSNAP_SNAPSHOT_JOURNAL_SUFFIX);
+    journal = g_new0(xsnapSnapshotJournal, 1);
+    journal->path = g_build_filename(dir, base, NULL);
+    journal->data = g_key_file_new();
+    xsnapSnapshotJournalSet(journal, NULL, "operation", operation);
+    xsnapSnapshotJournalSet(journal, NULL, "snapshot", snapshot);
+    xsnapSnapshotJournalSet(journal, NULL, "domain", domain);
+    xsnapSnapshotJournalSet(journal, NULL, "step", "begun");
+    return journal;
+}
+
+
+void
+xsnapSnapshotJournalFree(xsnapSnapshotJournal *journal)
+{
+    if (!journal)
+        return;
+    g_free(journal->path);
+    if (journal->data)
+        g_key_file_free(journal->data);
+    g_free(journal);
+}
+
+
+static char *
+xsnapSnapshotJournalGroup(const char *target)
+{
+    if (!target)
+        return g_strdup(XSNAP_SNAPSHOT_JOURNAL_GROUP);
+    return g_strdup_printf("%s%s", XSNAP_SNAPSHOT_JOURNAL_DISK_PREFIX, target);
+}
+
+
+void
+xsnapSnapshotJournalSet(xsnapSnapshotJournal *journal, const char *target,
+                        const char *key, const char *value)
+{
+    g_autofree char *group = xsnapSnapshotJournalGroup(target);
+
+    if (value)
+        g_key_file_set_string(journal->data, group, key, value);
+    else
+        g_key_file_remove_key(journal->data, group, key, NULL);
+}
+
+
+char *
+xsnapSnapshotJournalGet(xsnapSnapshotJournal *journal, const char *target,
+                        const char *key)
+{
+    g_autofree char *group = xsnapSnapshotJournalGroup(target);
+
+    return g_key_file_get_string(journal->data, group, key, NULL);
+}
+
+
+GStrv
+xsnapSnapshotJournalTargets(xsnapSnapshotJournal *journal)
+{
+    g_auto(GStrv) groups = g_key_file_get_groups(journal->data, NULL);
+    g_autoptr(GPtrArray) targets = g_ptr_array_new();
+    size_t plen = strlen(XSNAP_SNAPSHOT_JOURNAL_DISK_PREFIX);
+
+    for (size_t i = 0; groups && groups[i]; i++) {
+        if (g_str_has_prefix(groups[i], XSNAP_SNAPSHOT_JOURNAL_DISK_PREFIX) &&
+            groups[i][plen])
+            g_ptr_array_add(targets, g_strdup(groups[i] + plen));
+    }
+    g_ptr_array_add(targets, NULL);
+    return (GStrv)g_ptr_array_free(g_steal_pointer(&targets), FALSE);
+}
+
+
+/* Makes a completed rename or unlink in @dir durable. */
+static int
+xsnapSnapshotJournalSyncDir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0) {
+        xsnapReportSystemError(errno, _("cannot open directory '%1$s'"), dir);
+        return -1;
+    }
+    if (fsync(fd) < 0 && errno != EINVAL) {
+        int err = errno;
+        close(fd);
+        xsnapReportSystemError(err, _("cannot sync directory '%1$s'"), dir);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+
+int
+xsnapSnapshotJournalWrite(xsnapSnapshotJournal *journal)
+{
+    g_autofree char *dir = g_path_get_dirname(journal->path);
+    g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", journal->path);
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    int fd;
+
+    if (g_mkdir_with_parents(dir, 0700) < 0) {
+        xsnapReportSystemError(errno, _("cannot create directory '%1$s'"), dir);
+        return -1;
+    }
+    text = g_key_file_to_data(journal->data, &len, NULL);
+    if ((fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600)) < 0) {
+        xsnapReportSystemError(errno, _("cannot create a temporary file in '%1$s'"), dir);
+        return -1;
+    }
+    if (xsnapFileWriteAll(fd, text, len) < 0 || fsync(fd) < 0) {
+        int err = errno;
+        close(fd);
+        unlink(tmp);
+        xsnapReportSystemError(err, _("cannot write '%1$s'"), tmp);
+        return -1;
+    }
+    if (close(fd) < 0 || rename(tmp, journal->path) < 0) {
+        int err = errno;
+        unlink(tmp);
+        xsnapReportSystemError(err, _("cannot write operation journal '%1$s'"),
+                               journal->path);
+        return -1;
+    }
+    return xsnapSnapshotJournalSyncDir(dir);
+}
+
+
+int
+xsnapSnapshotJournalStep(xsnapSnapshotJournal *journal, const char *step)
+{
+    xsnapSnapshotJournalSet(journal, NULL, "step", step);
+    return xsnapSnapshotJournalWrite(journal);
+}
+
+
+int
+xsnapSnapshotJournalRemove(xsnapSnapshotJournal *journal)
+{
+    g_autofree char *dir = g_path_get_dirname(journal->path);
+
+    if (unlink(journal->path) < 0 && errno != ENOENT) {
+        xsnapReportSystemError(errno, _("cannot remove operation journal '%1$s'"),
+                               journal->path);
+        return -1;
+    }
+    return xsnapSnapshotJournalSyncDir(dir);
+}
+
+
+xsnapSnapshotJournal *
+xsnapSnapshotJournalLoad(const char *path)
+{
+    g_autoptr(xsnapSnapshotJournal) journal = g_new0(xsnapSnapshotJournal, 1);
+    g_autoptr(GError) gerr = NULL;
+    g_autofree char *op = NULL;
+
+    journal->path = g_strdup(path);
+    journal->data = g_key_file_new();
+    if (!g_key_file_load_from_file(journal->data, path, G_KEY_FILE_NONE, &gerr)) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("cannot read operation journal '%1$s': %2$s"),
+                         path, gerr->message);
+        return NULL;
+    }
+    op = xsnapSnapshotJournalGet(journal, NULL, "operation");
+    if (!op || (!g_str_equal(op, "create") && !g_str_equal(op, "revert") &&
+                !g_str_equal(op, "delete"))) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("operation journal '%1$s' names no known operation"),
+                         path);
+        return NULL;
+    }
+    return g_steal_pointer(&journal);
+}
+
+
+bool
+xsnapSnapshotJournalIsName(const char *name)
+{
+    return name[0] == '.' && g_str_has_suffix(name, XSNAP_SNAPSHOT_JOURNAL_SUFFIX) &&
+           strlen(name) > strlen(XSNAP_SNAPSHOT_JOURNAL_SUFFIX) + 1;
+}
+
+
+static int
+xsnapSnapshotJournalCompare(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+
+GPtrArray *
+xsnapSnapshotJournalList(xsnapSnapshotStore *store, const char *domain)
+{
+    g_autofree char *dir = xsnapSnapshotStoreDomainDir(store, domain);
+    g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GDir) gdir = NULL;
+    g_autoptr(GError) gerr = NULL;
+    const char *entry;
+
+    if (!dir)
+        return NULL;
+    if (!(gdir = g_dir_open(dir, 0, &gerr))) {
+        if (g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return g_steal_pointer(&paths);
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("cannot read snapshot directory '%1$s': %2$s"),
+                         dir, gerr->message);
+        return NULL;
+    }
+    while ((entry = g_dir_read_name(gdir))) {
+        if (xsnapSnapshotJournalIsName(entry))
+            g_ptr_array_add(paths, g_build_filename(dir, entry, NULL));
+    }
+    g_ptr_array_sort(paths, xsnapSnapshotJournalCompare);
+    return g_steal_pointer(&paths);
+}
