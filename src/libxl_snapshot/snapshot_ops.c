@@ -27,6 +27,7 @@
 #include "qemu_img.h"
 #include "qemu_monitor.h"
 #include "snapshot_conf.h"
+#include "snapshot_journal.h"
 #include "snapshot_store.h"
 #include "util_error.h"
 #include "util_xml.h"
@@ -87,15 +88,9 @@ xsnapOpsGetMemoryProgress(const char *uuid, long long *written,
 
 /* ---- domain XML helpers ----------------------------------------------- */
 
-/*
- * Returns @xml with the source of each disk whose target is a key of
- * @sources replaced by the file of that value, as a file disk of the
- * format @formats gives for the target (qcow2 when @formats is NULL:
- * every image this code creates is a qcow2 overlay). NULL on error.
- */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree);
 
-static char *
+char *
 xsnapOpsDomainSetDiskSources(const char *xml, GHashTable *sources,
                              GHashTable *formats)
 {
@@ -248,6 +243,58 @@ xsnapOpsStateActive(int state)
 }
 
 
+/* ---- the operation journal -------------------------------------------- */
+
+/*
+ * Starts the journal of @operation on @snapName: fills it through @fill
+ * and writes it before anything changes. Returns NULL with an error
+ * reported when it cannot be written: the operation must not start.
+ */
+static xsnapSnapshotJournal *
+xsnapOpsJournalBegin(xsnapDomainSnapshots *snaps, const char *operation,
+                     const char *snapName, int state)
+{
+    g_autoptr(xsnapSnapshotJournal) journal = NULL;
+
+    if (!(journal = xsnapSnapshotJournalNew(xsnapDriverStateGetStore(), snaps->name,
+                                            operation, snapName)))
+        return NULL;
+    xsnapSnapshotJournalSet(journal, NULL, "uuid", snaps->uuid);
+    xsnapSnapshotJournalSet(journal, NULL, "state",
+                            state == VIR_DOMAIN_PAUSED ? "paused" :
+                            xsnapOpsStateActive(state) ? "running" : "shutoff");
+    return g_steal_pointer(&journal);
+}
+
+
+/* Records that the operation passed @step. A journal that cannot be
+ * updated is logged, not fatal: the step it marks has already happened
+ * and failing now would leave it without undo. */
+static void
+xsnapOpsJournalStep(xsnapSnapshotJournal *journal, const char *step)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+    if (journal && xsnapSnapshotJournalStep(journal, step) < 0)
+        g_warning("cannot record step '%s' in '%s': %s", step, journal->path,
+                  xsnapGetLastErrorMessage());
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+}
+
+
+/* Ends the operation: its journal goes, the caller's error stays. */
+static void
+xsnapOpsJournalEnd(xsnapSnapshotJournal *journal)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+    if (journal && xsnapSnapshotJournalRemove(journal) < 0)
+        g_warning("cannot remove operation journal '%s': %s", journal->path,
+                  xsnapGetLastErrorMessage());
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+}
+
+
 /* ---- create ------------------------------------------------------------ */
 
 typedef struct _xsnapCreateCtx xsnapCreateCtx;
@@ -266,6 +313,8 @@ struct _xsnapCreateCtx {
     xsnapOpsDisks disks;       /* disks of the persistent config */
     xsnapDiskPlan *plan;
 
+    xsnapSnapshotJournal *journal;
+
     bool memoryCreated;        /* we created def->memoryFile */
     bool paused;               /* we paused the domain */
     bool suspended;            /* memory saved, domain suspended by us */
@@ -279,6 +328,7 @@ xsnapCreateCtxClear(xsnapCreateCtx *c)
     g_free(c->liveXML);
     xsnapOpsDisksClear(&c->disks);
     xsnapDiskPlanFree(c->plan);
+    xsnapSnapshotJournalFree(c->journal);
 }
 
 
@@ -547,6 +597,34 @@ xsnapCreatePrepare(xsnapCreateCtx *c)
 }
 
 
+/* The journal of the create: the memory image and, per disk, the image
+ * it used, the overlay and the internal snapshot it will make. */
+static int
+xsnapCreateJournalBegin(xsnapCreateCtx *c)
+{
+    if (!(c->journal = xsnapOpsJournalBegin(c->snaps, "create", c->def->name, c->state)))
+        return -1;
+    if (c->def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL && c->def->memoryFile) {
+        xsnapSnapshotJournalSet(c->journal, NULL, "memory", c->def->memoryFile);
+        xsnapSnapshotJournalSet(c->journal, NULL, "memory-created", "true");
+    }
+    for (size_t i = 0; i < c->plan->disks->len; i++) {
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(c->plan, i);
+
+        xsnapSnapshotJournalSet(c->journal, item->target, "source", item->path);
+        xsnapSnapshotJournalSet(c->journal, item->target, "format", item->format);
+        if (item->mode == XSNAP_DISK_SNAPSHOT_INTERNAL)
+            xsnapSnapshotJournalSet(c->journal, item->target, "internal", c->def->name);
+        if (item->mode == XSNAP_DISK_SNAPSHOT_EXTERNAL) {
+            xsnapSnapshotJournalSet(c->journal, item->target, "overlay", item->newPath);
+            if (!item->reuse)
+                xsnapSnapshotJournalSet(c->journal, item->target, "overlay-created", "true");
+        }
+    }
+    return xsnapSnapshotJournalWrite(c->journal);
+}
+
+
 /* Saves the memory into a new image; the domain stays suspended. */
 static int
 xsnapCreateSaveMemory(xsnapCreateCtx *c)
@@ -685,9 +763,11 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     bool halt = c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_HALT;
 
     if (!c->active) {
-        if (xsnapFaultPoint("create:disks") < 0)
+        if (xsnapFaultPoint("create:disks") < 0 ||
+            xsnapDiskPlanRunOffline(c->plan) < 0)
             return -1;
-        return xsnapDiskPlanRunOffline(c->plan);
+        xsnapOpsJournalStep(c->journal, "disks-done");
+        return 0;
     }
 
     if (c->plan->disks->len > 0 && !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
@@ -715,6 +795,7 @@ xsnapCreateExecute(xsnapCreateCtx *c)
         return -1;
     }
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
+    xsnapOpsJournalStep(c->journal, "disks-done");
 
     if (xsnapFaultPoint("create:resume") < 0)
         return -1;
@@ -770,6 +851,7 @@ xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
 {
     g_auto(xsnapCreateCtx) c = { .dom = dom, .snaps = snaps,
                                  .hv = xsnapHypervisorGet(), .flags = flags };
+    int rc = -1;
 
     *createdName = NULL;
     if (xsnapCreateCheckFlags(flags) < 0 ||
@@ -777,17 +859,25 @@ xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
         xsnapCreateParse(&c, xml) < 0 ||
         xsnapCreateValidate(&c) < 0 ||
         xsnapCreatePrepare(&c) < 0 ||
-        xsnapCreateExecute(&c) < 0)
+        xsnapCreateJournalBegin(&c) < 0)
         return -1;
+    if (xsnapCreateExecute(&c) < 0)
+        goto end;
     if (!c.active && xsnapCreateCheckState(&c, false) < 0) {
         /* Started while qemu-img ran: the images may be in use. */
-        return -1;
+        goto end;
     }
     if (xsnapFaultPoint("create:config") < 0 ||
-        xsnapCreateUpdateConfig(&c) < 0 ||
-        xsnapFaultPoint("create:metadata") < 0)
-        return -1;
-    return xsnapCreateWriteMetadata(&c, createdName);
+        xsnapCreateUpdateConfig(&c) < 0)
+        goto end;
+    xsnapOpsJournalStep(c.journal, "config-done");
+    if (xsnapFaultPoint("create:metadata") < 0)
+        goto end;
+    rc = xsnapCreateWriteMetadata(&c, createdName);
+
+ end:
+    xsnapOpsJournalEnd(c.journal);
+    return rc;
 }
 
 
@@ -806,6 +896,7 @@ struct _xsnapRevertCtx {
     GPtrArray *created;        /* overlays created, removed on failure */
     char *configXML;           /* the snapshot's config with the overlays */
     bool withMemory;
+    xsnapSnapshotJournal *journal;
 };
 
 static void
@@ -815,6 +906,7 @@ xsnapRevertCtxClear(xsnapRevertCtx *c)
     g_clear_pointer(&c->moved, g_hash_table_unref);
     g_clear_pointer(&c->created, g_ptr_array_unref);
     g_free(c->configXML);
+    xsnapSnapshotJournalFree(c->journal);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(xsnapRevertCtx, xsnapRevertCtxClear);
 
@@ -873,6 +965,48 @@ xsnapRevertValidate(xsnapRevertCtx *c)
         return -1;
     }
     return xsnapOpsDisksParse(def->domainXML, &c->disks);
+}
+
+
+/* The journal of the revert: the state and the disks of the persistent
+ * config it replaces. */
+static int
+xsnapRevertJournalBegin(xsnapRevertCtx *c)
+{
+    g_autofree char *xml = NULL;
+    g_auto(xsnapOpsDisks) cur = { 0 };
+    int state;
+
+    if ((state = c->hv->state(c->dom, NULL)) < 0 ||
+        !(xml = c->hv->getXML(c->dom, true)) ||
+        xsnapOpsDisksParse(xml, &cur) < 0 ||
+        !(c->journal = xsnapOpsJournalBegin(c->snaps, "revert", c->obj->def->name, state)))
+        return -1;
+    for (size_t i = 0; i < cur.n; i++) {
+        if (!cur.list[i].dst || !cur.list[i].path)
+            continue;
+        xsnapSnapshotJournalSet(c->journal, cur.list[i].dst, "source", cur.list[i].path);
+        xsnapSnapshotJournalSet(c->journal, cur.list[i].dst, "format",
+                                xsnapOpsDiskFormat(&cur.list[i]));
+    }
+    return xsnapSnapshotJournalWrite(c->journal);
+}
+
+
+/* Records the overlays the disk step created, before they are used. */
+static void
+xsnapRevertJournalDisks(xsnapRevertCtx *c)
+{
+    GHashTableIter iter;
+    gpointer target;
+    gpointer overlay;
+
+    g_hash_table_iter_init(&iter, c->moved);
+    while (g_hash_table_iter_next(&iter, &target, &overlay)) {
+        xsnapSnapshotJournalSet(c->journal, target, "overlay", overlay);
+        xsnapSnapshotJournalSet(c->journal, target, "overlay-created", "true");
+    }
+    xsnapOpsJournalStep(c->journal, "disks-done");
 }
 
 
@@ -997,13 +1131,17 @@ xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                                  .hv = xsnapHypervisorGet(), .obj = obj,
                                  .flags = flags };
     bool persistent;
+    int rc = -1;
 
     if (xsnapRevertValidate(&c) < 0 ||
-        xsnapFaultPoint("revert:stop") < 0 ||
+        xsnapRevertJournalBegin(&c) < 0)
+        return -1;
+    if (xsnapFaultPoint("revert:stop") < 0 ||
         xsnapRevertStop(&c) < 0 ||
         xsnapFaultPoint("revert:disks") < 0 ||
         xsnapRevertDisks(&c) < 0)
-        return -1;
+        goto end;
+    xsnapRevertJournalDisks(&c);
     persistent = virDomainIsPersistent(dom) == 1;
 
     /* The persistent config follows the snapshot, so that a later
@@ -1011,19 +1149,26 @@ xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
     if (xsnapFaultPoint("revert:config") < 0 ||
         ((persistent || !c.withMemory) && c.hv->define(dom, c.configXML) < 0)) {
         xsnapRevertUndoDisks(&c);
-        return -1;
+        goto end;
     }
+    xsnapOpsJournalStep(c.journal, "config-done");
     if (xsnapFaultPoint(c.withMemory ? "revert:restore" : "revert:start") < 0 ||
-        (c.withMemory ? xsnapRevertRestore(&c) < 0 : xsnapRevertStart(&c) < 0) ||
-        xsnapFaultPoint("revert:metadata") < 0)
-        return -1;
+        (c.withMemory ? xsnapRevertRestore(&c) < 0 : xsnapRevertStart(&c) < 0))
+        goto end;
+    xsnapOpsJournalStep(c.journal, "domain-done");
+    if (xsnapFaultPoint("revert:metadata") < 0)
+        goto end;
 
     if (xsnapSnapshotStoreSetCurrent(xsnapDriverStateGetStore(), snaps->name,
                                      snaps->list, obj) < 0) {
         xsnapDriverStateInvalidate(snaps);
-        return -1;
+        goto end;
     }
-    return 0;
+    rc = 0;
+
+ end:
+    xsnapOpsJournalEnd(c.journal);
+    return rc;
 }
 
 
@@ -1361,6 +1506,44 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
 }
 
 
+/* The journal of deleting @obj's data: its memory image and, per disk,
+ * the internal snapshot to delete or the overlay to merge into its base. */
+static xsnapSnapshotJournal *
+xsnapDeleteJournalBegin(xsnapDeleteCtx *c, xsnapSnapshotObj *obj, int state)
+{
+    xsnapSnapshotDef *def = obj->def;
+    g_autoptr(xsnapSnapshotJournal) journal = NULL;
+    g_auto(xsnapOpsDisks) frozen = { 0 };
+
+    if (!(journal = xsnapOpsJournalBegin(c->snaps, "delete", def->name, state)))
+        return NULL;
+    if (def->domainXML && xsnapOpsDisksParse(def->domainXML, &frozen) < 0)
+        return NULL;
+    if (def->memoryFile)
+        xsnapSnapshotJournalSet(journal, NULL, "memory", def->memoryFile);
+    for (size_t i = 0; i < def->ndisks; i++) {
+        const xsnapSnapshotDiskDef *sd = &def->disks[i];
+        const xsnapDomainDiskDef *then = xsnapOpsFindDomainDisk(frozen.list, frozen.n, sd->name);
+
+        if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL) {
+            xsnapSnapshotJournalSet(journal, sd->name, "internal", def->name);
+            if (then && then->path)
+                xsnapSnapshotJournalSet(journal, sd->name, "source", then->path);
+        } else if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL && sd->path) {
+            xsnapSnapshotJournalSet(journal, sd->name, "overlay", sd->path);
+            if (then && then->path) {
+                xsnapSnapshotJournalSet(journal, sd->name, "base", then->path);
+                xsnapSnapshotJournalSet(journal, sd->name, "base-format",
+                                        xsnapOpsDiskFormat(then));
+            }
+        }
+    }
+    if (xsnapSnapshotJournalWrite(journal) < 0)
+        return NULL;
+    return g_steal_pointer(&journal);
+}
+
+
 static void
 xsnapDeleteCollect(xsnapSnapshotObj *obj, void *opaque)
 {
@@ -1410,15 +1593,27 @@ xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
     for (size_t i = 0; i < names->len; i++) {
         xsnapSnapshotObj *victim = xsnapSnapshotObjListFindByName(snaps->list,
                                                                   g_ptr_array_index(names, i));
+        g_autoptr(xsnapSnapshotJournal) journal = NULL;
+        int rc = -1;
+
         if (!victim)
             continue;
-        if (xsnapDeleteData(&c, victim) < 0 ||
-            xsnapFaultPoint("delete:metadata") < 0)
+        if (!(journal = xsnapDeleteJournalBegin(&c, victim, state)))
             return -1;
+        if (xsnapDeleteData(&c, victim) < 0)
+            goto end;
+        xsnapOpsJournalStep(journal, "data-done");
+        if (xsnapFaultPoint("delete:metadata") < 0)
+            goto end;
         if (xsnapSnapshotStoreDelete(store, snaps->name, snaps->list, victim, 0) < 0) {
             xsnapDriverStateInvalidate(snaps);
-            return -1;
+            goto end;
         }
+        rc = 0;
+ end:
+        xsnapOpsJournalEnd(journal);
+        if (rc < 0)
+            return -1;
     }
     return 0;
 }

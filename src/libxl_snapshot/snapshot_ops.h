@@ -37,6 +37,16 @@ int xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                    xsnapSnapshotObj *obj, unsigned int flags);
 
 /*
+ * Returns domain XML @xml with the source of each disk whose target is
+ * a key of @sources replaced by the file of that value, as a file disk
+ * of the format @formats gives for the target (qcow2 when @formats is
+ * NULL: every image the operations create is a qcow2 overlay). Caller
+ * frees; NULL with an error reported.
+ */
+char *xsnapOpsDomainSetDiskSources(const char *xml, GHashTable *sources,
+                                   GHashTable *formats);
+
+/*
  * While a memory image of domain @uuid is being written: sets
  * *@written and *@total (0 when unknown) in bytes and returns 1.
  * Returns 0 when no memory save runs for that domain.
