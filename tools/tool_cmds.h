@@ -11,6 +11,11 @@ int vxsCmdList(int argc, char **argv);
 int vxsCmdInstall(int argc, char **argv);
 int vxsCmdUninstall(int argc, char **argv);
 int vxsCmdDoctor(int argc, char **argv);
+int vxsCmdCleanup(int argc, char **argv);
+
+/* Prints one line per journal of an interrupted snapshot operation under
+ * @libDir (doctor's check). Returns how many there are. */
+int vxsCleanupReport(const char *libDir);
 
 /* True if @path is the snapshot wrapper module (by its marker string). */
 bool vxsFileIsWrapper(const char *path);

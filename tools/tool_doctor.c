@@ -2,7 +2,9 @@
  * tool_doctor.c: virt-xen-snapshot doctor
  *
  * Tells whether the running libvirtd has snapshot support in its libxl
- * driver, and if not, why. It looks at four things:
+ * driver, and if not, why, and lists the journals of interrupted
+ * snapshot operations (see virt-xen-snapshot cleanup). It looks at four
+ * things:
  *   1. which module file libvirtd loads as the libxl driver (the
  *      wrapper or the stock one) and whether the stock one is diverted;
  *   2. the running daemon itself: a read-only connection and a
@@ -220,6 +222,7 @@ vxsCmdDoctor(int argc, char **argv)
     statusOk = vxsDoctorStatus(libDir, &why);
     if (stockPath)
         layoutOk = vxsDoctorLayout(stockPath);
+    vxsCleanupReport(libDir);
 
     if (daemon == 1 || (daemon < 0 && statusOk)) {
         printf("%s\n", _("snapshot support: active"));

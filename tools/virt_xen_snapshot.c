@@ -24,6 +24,7 @@ static const vxsCommand commands[] = {
     { "install", vxsCmdInstall, N_("install [--dry-run] [--driver-dir DIR]") },
     { "uninstall", vxsCmdUninstall, N_("uninstall [--dry-run] [--driver-dir DIR]") },
     { "doctor", vxsCmdDoctor, N_("doctor [-c URI] [--libdir DIR]") },
+    { "cleanup", vxsCmdCleanup, N_("cleanup [--dry-run] [-c URI] [--libdir DIR] DOMAIN|--all") },
 };
 
 
