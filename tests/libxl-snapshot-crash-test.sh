@@ -1,0 +1,189 @@
+#!/bin/sh
+# Crash safety end to end: libvirtd is killed (SIGKILL, injected through
+# XSNAP_FAULT_FILE) in the middle of snapshot create, revert and delete
+# on the simulated Xen host. After a restart of libvirtd, each case
+# proves that the disks hold every pattern written before, that the
+# snapshot list is what it was, that `virt-xen-snapshot cleanup
+# --dry-run` names the leftovers and `cleanup` removes exactly those
+# (file lists and internal snapshots compared before and after), and
+# that the same operation then succeeds.
+set -u
+. "$abs_top_srcdir/tests/fakexen/fakexen-lib.sh"
+
+fx_use_wrapper
+# libvirtd reads the fault file at every fault point.
+faults=$(mktemp /tmp/xsnap-crash.XXXXXX)
+XSNAP_FAULT_FILE=$faults
+export XSNAP_FAULT_FILE
+
+fx_step "start the simulated host with the wrapper module"
+fx_setup
+trap 'rm -f "$faults" "$faults.trace"; fx_cleanup' EXIT
+store=/var/lib/libvirt/libxl/snapshot
+tool=$abs_top_builddir/tools/virt-xen-snapshot
+
+vok() {
+    out=$(fx_virsh "$@" 2>&1) || fx_fail "virsh $*: $out"
+    printf '%s\n' "$out"
+}
+qemu_io() {
+    fx_ctl qmp "$1" "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io $2 \\\"$3\\\"\"}}" |
+        grep -qx '{"return": ""}' || fx_fail "qemu-io $1 $2 $3"
+}
+write() {
+    qemu_io "$1" "$2" "write -P $3 $4 $5"
+    qemu_io "$1" "$2" "flush"
+}
+served() {
+    fx_ctl qmp "$1" '{"execute":"query-block"}' | /usr/bin/python3 -c '
+import json, sys
+for b in json.load(sys.stdin)["return"]:
+    if b["device"] == sys.argv[1]:
+        print((b.get("inserted") or {}).get("file"))' "$2"
+}
+has() {
+    out=$(qemu-io -r -U -f "$1" -c "read -P $3 $4 $5" "$2" 2>&1)
+    case $out in
+        *"Pattern verification failed"*|*rror*) return 1 ;;
+        *"read "*) return 0 ;;
+    esac
+    return 1
+}
+fmt_of() {
+    qemu-img info -U --output=json "$1" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])'
+}
+# disk_has DOM DEV PATTERN OFFSET LEN: the disk holds it, read through
+# the image the device model serves (running) or the persistent config
+# names (shut off)
+disk_has() {
+    if [ "$(fx_virsh domstate "$1")" = "shut off" ]; then
+        f=$(fx_virsh domblklist "$1" --inactive | awk -v d="$2" '$1 == d { print $2 }')
+    else
+        f=$(served "$1" "$2")
+    fi
+    [ -n "$f" ] || return 1
+    has "$(fmt_of "$f")" "$f" "$3" "$4" "$5"
+}
+internal_snaps() {
+    qemu-img snapshot -U -l "$1" 2>/dev/null | awk 'NR > 2 { print $2 }' | sort | tr '\n' ' '
+}
+mem() {
+    fx_ctl mem-read "$1" 0 "$2"
+}
+# Every file of the host's disks and of fx1's store, and every internal
+# snapshot of the qcow2 images among them.
+inventory() {
+    ( cd "$FX_DIR/img" && for f in *; do
+          echo "file $f"
+          case $(fmt_of "$f") in qcow2) echo "internal $f: $(internal_snaps "$f")" ;; esac
+      done )
+    fx_inhost sh -c "ls -A '$store/fx1' 2>/dev/null" | sed 's/^/store /'
+}
+snaplist() {
+    vok snapshot-list fx1 --name | sort | tr '\n' ' '
+}
+crash_at() {
+    echo "crash $1" > "$faults"
+}
+no_crash() {
+    : > "$faults"
+}
+# crash_op POINT VIRSH-ARGS...: the operation dies with libvirtd there,
+# and libvirtd comes back
+crash_op() {
+    point=$1; shift
+    crash_at "$point"
+    : > "$faults.trace"
+    if out=$(fx_virsh "$@" 2>&1); then
+        fx_fail "virsh $* survived a crash at $point: $out"
+    fi
+    no_crash
+    tail -n 1 "$faults.trace" | grep -qx "$point" || fx_fail "libvirtd did not reach $point: $(cat "$faults.trace")"
+    "$FX_HOST" restart-libvirtd "$FX_DIR" || fx_fail "libvirtd did not restart"
+}
+cleanup_tool() {
+    fx_inhost "$tool" cleanup -c "$FX_URI" "$@"
+}
+# check_cleanup: dry run lists exactly the removals that cleanup makes
+# LEFTOVERS: the "remove file" lines are what disappears from inventory
+check_cleanup() {
+    before_inv=$(inventory)
+    dry=$(cleanup_tool --dry-run fx1) || fx_fail "cleanup --dry-run: $dry"
+    printf '%s\n' "$dry" | sed 's/^/    | /'
+    [ "$(inventory)" = "$before_inv" ] || fx_fail "cleanup --dry-run changed something"
+    out=$(cleanup_tool fx1) || fx_fail "cleanup: $out"
+    [ "$(printf '%s\n' "$out" | grep -v '^dry run')" = "$(printf '%s\n' "$dry" | grep -v '^dry run')" ] ||
+        fx_fail "cleanup did not do what its dry run said: $out"
+    after_inv=$(inventory)
+    # What vanished is exactly what the tool said it removes.
+    gone=$(printf '%s\n' "$before_inv" | grep '^file \|^store ' | while read -r kind f; do
+               printf '%s\n' "$after_inv" | grep -qx "$kind $f" || echo "$f"
+           done | sort)
+    said=$( { printf '%s\n' "$out" | sed -n 's/^  remove file \([^ ]*\) .*/\1/p; s/^  remove journal \(.*\)/\1/p'; } |
+            xargs -r -n1 basename | sort)
+    [ "$gone" = "$said" ] || fx_fail "cleanup removed [$gone], announced [$said]"
+    again=$(cleanup_tool fx1) || fx_fail "second cleanup: $again"
+    printf '%s\n' "$again" | grep -q "no interrupted snapshot operation" ||
+        fx_fail "a second cleanup still found work: $again"
+}
+journal_reported() {
+    out=$(fx_inhost "$tool" list fx1 2>&1 >/dev/null)
+    case $out in *"was interrupted"*"virt-xen-snapshot cleanup fx1"*) ;;
+        *) fx_fail "the store does not report the interrupted operation: $out" ;;
+    esac
+}
+
+domain_xml() {
+    {
+        echo "<domain type='xen'><name>fx1</name>"
+        echo "<uuid>5e1f6a2c-0d3b-4c1e-9a57-1b2c3d4e5f70</uuid>"
+        echo "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+        echo "<os><type arch='x86_64' machine='xenfv'>hvm</type></os><devices>"
+        echo "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        echo "<source file='$FX_DIR/img/disk0.qcow2'/><target dev='xvda' bus='xen'/></disk>"
+        echo "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        echo "<source file='$FX_DIR/img/disk1.raw'/><target dev='xvdb' bus='xen'/></disk>"
+        echo "</devices></domain>"
+    } > "$FX_DIR/fx1.xml"
+}
+
+fx_step "define and start fx1 (qcow2 xvda, raw xvdb)"
+mkdir -p "$FX_DIR/img"
+qemu-img create -q -f qcow2 "$FX_DIR/img/disk0.qcow2" 32M || fx_fail "qemu-img"
+qemu-img create -q -f raw "$FX_DIR/img/disk1.raw" 16M || fx_fail "qemu-img"
+domain_xml
+vok define "$FX_DIR/fx1.xml" >/dev/null
+vok start fx1 >/dev/null
+write fx1 xvda 0x11 0 64k
+write fx1 xvdb 0x12 1M 4k
+fx_ctl mem-write fx1 0 "memory-one" || fx_fail "mem-write"
+
+# Every pattern written so far, as "DEV PATTERN OFFSET LEN" lines.
+written="xvda 0x11 0 64k
+xvdb 0x12 1M 4k"
+check_disks() {
+    printf '%s\n' "$written" | while read -r dev pat off len; do
+        disk_has fx1 "$dev" "$pat" "$off" "$len" || { echo "$dev $pat $off $len"; break; }
+    done
+}
+expect_disks() {
+    bad=$(check_disks)
+    [ -z "$bad" ] || fx_fail "$1: the disk lost a pattern written before: $bad"
+}
+
+fx_step "crash at create:disks (memory saved, domain suspended)"
+list0=$(snaplist)
+crash_op create:disks snapshot-create-as fx1 m1
+expect_disks "after the crash"
+state=$(fx_virsh domstate fx1)
+echo "    domain state after libvirtd came back: $state"
+[ "$(snaplist)" = "$list0" ] || fx_fail "snapshot list changed: $(snaplist)"
+journal_reported
+check_cleanup
+fx_inhost test -e "$store/fx1/m1.save" && fx_fail "the memory image of m1 stayed"
+fx_expect_state fx1 running
+[ "$(mem fx1 10)" = "memory-one" ] || fx_fail "guest memory after cleanup: $(mem fx1 10)"
+expect_disks "after cleanup"
+vok snapshot-create-as fx1 m1 >/dev/null
+fx_expect_state fx1 running
+[ "$(snaplist)" = "m1 " ] || fx_fail "m1 not created after cleanup: $(snaplist)"
