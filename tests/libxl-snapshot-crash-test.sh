@@ -18,7 +18,8 @@ export XSNAP_FAULT_FILE
 
 fx_step "start the simulated host with the wrapper module"
 fx_setup
-trap 'rm -f "$faults" "$faults.trace"; fx_cleanup' EXIT
+# fx_cleanup takes the exit status from $?: keep it across the rm.
+trap 'rc=$?; rm -f "$faults" "$faults.trace"; (exit $rc); fx_cleanup' EXIT
 store=/var/lib/libvirt/libxl/snapshot
 tool=$abs_top_builddir/tools/virt-xen-snapshot
 
@@ -119,7 +120,7 @@ check_cleanup() {
     gone=$(printf '%s\n' "$before_inv" | grep '^file \|^store ' | while read -r kind f; do
                printf '%s\n' "$after_inv" | grep -qx "$kind $f" || echo "$f"
            done | sort)
-    said=$( { printf '%s\n' "$out" | sed -n 's/^  remove file \([^ ]*\) .*/\1/p; s/^  remove journal \(.*\)/\1/p'; } |
+    said=$( { printf '%s\n' "$out" | sed -n "s/^  remove file \([^ ]*\) .*/\1/p; s/^  remove journal \(.*\)/\1/p; s/^  remove the metadata of snapshot '\([^']*\)'.*/\1.xml/p"; } |
             xargs -r -n1 basename | sort)
     [ "$gone" = "$said" ] || fx_fail "cleanup removed [$gone], announced [$said]"
     again=$(cleanup_tool fx1) || fx_fail "second cleanup: $again"
@@ -187,3 +188,91 @@ expect_disks "after cleanup"
 vok snapshot-create-as fx1 m1 >/dev/null
 fx_expect_state fx1 running
 [ "$(snaplist)" = "m1 " ] || fx_fail "m1 not created after cleanup: $(snaplist)"
+
+fx_step "crash at create:resume (disk-only: internal xvda, external xvdb; paused)"
+write fx1 xvda 0x21 64k 64k
+write fx1 xvdb 0x22 2M 4k
+written="$written
+xvda 0x21 64k 64k
+xvdb 0x22 2M 4k"
+crash_op create:resume snapshot-create-as fx1 d1 --disk-only \
+    --diskspec xvda,snapshot=internal --diskspec "xvdb,snapshot=external,file=$FX_DIR/img/disk1.d1"
+expect_disks "after the crash"
+echo "    domain state after libvirtd came back: $(fx_virsh domstate fx1)"
+[ "$(snaplist)" = "m1 " ] || fx_fail "snapshot list changed: $(snaplist)"
+journal_reported
+check_cleanup
+fx_expect_state fx1 running
+case " $(internal_snaps "$FX_DIR/img/disk0.qcow2")" in *" d1 "*) fx_fail "internal snapshot d1 left in disk0" ;; esac
+[ "$(served fx1 xvdb)" = "$FX_DIR/img/disk1.d1" ] || fx_fail "xvdb left its overlay: $(served fx1 xvdb)"
+vok dumpxml fx1 --inactive | grep -q "$FX_DIR/img/disk1.d1'" || fx_fail "the persistent config does not follow xvdb to its overlay"
+expect_disks "after cleanup"
+vok snapshot-create-as fx1 d1 --disk-only \
+    --diskspec xvda,snapshot=internal --diskspec "xvdb,snapshot=external,file=$FX_DIR/img/disk1.d1b" >/dev/null
+fx_expect_state fx1 running
+[ "$(snaplist)" = "d1 m1 " ] || fx_fail "d1 not created after cleanup: $(snaplist)"
+
+fx_step "crash at create:config (offline: internal xvda, external xvdb)"
+vok destroy fx1 >/dev/null
+crash_op create:config snapshot-create-as fx1 o1 \
+    --diskspec xvda,snapshot=internal --diskspec "xvdb,snapshot=external,file=$FX_DIR/img/disk1.o1"
+expect_disks "after the crash"
+[ "$(snaplist)" = "d1 m1 " ] || fx_fail "snapshot list changed: $(snaplist)"
+journal_reported
+check_cleanup
+case " $(internal_snaps "$FX_DIR/img/disk0.qcow2")" in *" o1 "*) fx_fail "internal snapshot o1 left in disk0" ;; esac
+expect_disks "after cleanup"
+vok snapshot-create-as fx1 o1 \
+    --diskspec xvda,snapshot=internal --diskspec "xvdb,snapshot=external,file=$FX_DIR/img/disk1.o1b" >/dev/null
+[ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "o1 not created after cleanup: $(snaplist)"
+
+fx_step "crash at revert:config (to d1, the domain running)"
+vok start fx1 >/dev/null
+crash_op revert:config snapshot-revert fx1 d1 --running
+echo "    domain state after libvirtd came back: $(fx_virsh domstate fx1)"
+expect_disks "after the crash"
+[ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "snapshot list changed: $(snaplist)"
+journal_reported
+check_cleanup
+fx_inhost test -e "$FX_DIR/img/disk1.d1-1" && fx_fail "the overlay of the interrupted revert stayed"
+vok snapshot-revert fx1 d1 --running >/dev/null
+fx_expect_state fx1 running
+[ "$(served fx1 xvdb)" = "$FX_DIR/img/disk1.d1-1" ] || fx_fail "xvdb after the revert: $(served fx1 xvdb)"
+[ "$(vok snapshot-current fx1 --name)" = d1 ] || fx_fail "d1 is not current after the revert"
+expect_disks "after the revert"
+
+fx_step "crash at delete:config (external merge, internal delete)"
+vok snapshot-create-as fx1 e1 --disk-only \
+    --diskspec xvda,snapshot=internal --diskspec "xvdb,snapshot=external,file=$FX_DIR/img/disk1.e1" >/dev/null
+write fx1 xvda 0x31 128k 64k
+write fx1 xvdb 0x32 3M 4k
+written="$written
+xvda 0x31 128k 64k
+xvdb 0x32 3M 4k"
+crash_op delete:config snapshot-delete fx1 e1
+expect_disks "after the crash"
+[ "$(snaplist)" = "d1 e1 m1 o1 " ] || fx_fail "snapshot list changed: $(snaplist)"
+journal_reported
+check_cleanup
+[ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "the delete of e1 was not completed: $(snaplist)"
+vok dumpxml fx1 --inactive | grep -q "$FX_DIR/img/disk1.d1-1'" || fx_fail "the persistent config does not follow the merge"
+expect_disks "after cleanup"
+vok snapshot-create-as fx1 e2 --disk-only \
+    --diskspec xvda,snapshot=internal --diskspec "xvdb,snapshot=external,file=$FX_DIR/img/disk1.e2" >/dev/null
+vok snapshot-delete fx1 e2 >/dev/null
+[ "$(served fx1 xvdb)" = "$FX_DIR/img/disk1.d1-1" ] || fx_fail "xvdb after deleting e2: $(served fx1 xvdb)"
+expect_disks "after deleting e2"
+
+fx_step "crash at delete:metadata (internal)"
+vok snapshot-create-as fx1 i1 --disk-only --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=no >/dev/null
+crash_op delete:metadata snapshot-delete fx1 i1
+expect_disks "after the crash"
+[ "$(snaplist)" = "d1 i1 m1 o1 " ] || fx_fail "snapshot list changed: $(snaplist)"
+journal_reported
+check_cleanup
+[ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "the delete of i1 was not completed: $(snaplist)"
+vok snapshot-create-as fx1 i1 --disk-only --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=no >/dev/null
+vok snapshot-delete fx1 i1 >/dev/null
+[ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "i1 was not deleted again: $(snaplist)"
+expect_disks "at the end"
+fx_step ""

@@ -49,6 +49,7 @@ struct _vxsJournalCtx {
     int state;                  /* virDomainState, or -1 without a domain */
     xsnapSnapshotObjList *list; /* the domain's snapshot metadata */
     int failed;                 /* steps that could not be done */
+    GHashTable *planned;        /* dry run: target -> image the config would use */
 };
 
 
@@ -132,8 +133,18 @@ vxsReferrer(vxsJournalCtx *ctx, const char *path)
 {
     xsnapSnapshotObj **all = NULL;
     char *why = NULL;
+    GHashTableIter iter;
+    gpointer target;
+    gpointer image;
     int n;
 
+    /* A dry run did not redefine the config, but reports as if it had. */
+    g_hash_table_iter_init(&iter, ctx->planned);
+    while (g_hash_table_iter_next(&iter, &target, &image)) {
+        if (vxsChainHas(image, "qcow2", path))
+            return g_strdup_printf(_("disk '%1$s' of the persistent config uses it"),
+                                   (const char *)target);
+    }
     for (int live = 0; live < 2; live++) {
         g_autofree char *xml = vxsDomainXML(ctx, !live);
         xsnapDomainDiskDef *disks = NULL;
@@ -319,6 +330,9 @@ vxsFixConfig(vxsJournalCtx *ctx, GHashTable *from, GHashTable *to,
                                                         g_free, g_free);
     g_autofree char *newXML = NULL;
     xsnapDomainDiskDef *disks = NULL;
+    GHashTableIter iter;
+    gpointer target;
+    gpointer image;
     virDomainPtr def;
     int nd;
 
@@ -338,7 +352,13 @@ vxsFixConfig(vxsJournalCtx *ctx, GHashTable *from, GHashTable *to,
         g_hash_table_insert(moved, g_strdup(disks[i].dst), g_strdup(dest));
     }
     xsnapDomainDiskDefListFree(disks, (size_t)nd);
-    if (g_hash_table_size(moved) == 0 || ctx->cl->dryRun)
+    if (ctx->cl->dryRun) {
+        g_hash_table_iter_init(&iter, moved);
+        while (g_hash_table_iter_next(&iter, &target, &image))
+            g_hash_table_insert(ctx->planned, g_strdup(target), g_strdup(image));
+        return;
+    }
+    if (g_hash_table_size(moved) == 0)
         return;
     if (!(newXML = xsnapOpsDomainSetDiskSources(xml, moved, formats))) {
         printf(_("  error: cannot rewrite the config of domain '%1$s': %2$s\n"),
@@ -578,6 +598,7 @@ vxsJournalCtxClear(vxsJournalCtx *ctx)
     if (ctx->dom)
         virDomainFree(ctx->dom);
     xsnapSnapshotObjListFree(ctx->list);
+    g_hash_table_unref(ctx->planned);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(vxsJournalCtx, vxsJournalCtxClear);
 
@@ -592,6 +613,7 @@ vxsCleanupJournal(vxsCleanup *cl, const char *domain, const char *path)
     g_autofree char *op = NULL;
     g_autofree char *step = NULL;
 
+    ctx.planned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     if (!(ctx.journal = xsnapSnapshotJournalLoad(path))) {
         printf(_("domain '%1$s': %2$s; the journal is left in place\n"), domain,
                xsnapGetLastErrorMessage());
