@@ -180,6 +180,11 @@ state=$(fx_virsh domstate fx1)
 echo "    domain state after libvirtd came back: $state"
 [ "$(snaplist)" = "$list0" ] || fx_fail "snapshot list changed: $(snaplist)"
 journal_reported
+if out=$(fx_virsh snapshot-create-as fx1 x1 --disk-only 2>&1); then
+    fx_fail "a snapshot was created while a journal is pending: $out"
+fi
+case $out in *"read-only until this is resolved"*"was interrupted"*) ;;
+    *) fx_fail "create with a pending journal: $out" ;; esac
 check_cleanup
 fx_inhost test -e "$store/fx1/m1.save" && fx_fail "the memory image of m1 stayed"
 fx_expect_state fx1 running

@@ -533,6 +533,7 @@ vxsCleanupDelete(vxsJournalCtx *ctx)
         char *overlay = xsnapSnapshotJournalGet(ctx->journal, targets[i], "overlay");
         char *base = xsnapSnapshotJournalGet(ctx->journal, targets[i], "base");
         char *baseFormat = xsnapSnapshotJournalGet(ctx->journal, targets[i], "base-format");
+        g_autofree char *merged = xsnapSnapshotJournalGet(ctx->journal, targets[i], "merged");
 
         if (internal && src) {
             g_autoptr(xsnapQemuImgInfo) info = xsnapQemuImgGetInfo(src, "qcow2");
@@ -540,7 +541,7 @@ vxsCleanupDelete(vxsJournalCtx *ctx)
                 done++;
             xsnapResetLastError();
         }
-        if (overlay && base && access(overlay, F_OK) < 0) {
+        if (overlay && base && (g_strcmp0(merged, "true") == 0 || access(overlay, F_OK) < 0)) {
             done++;
             g_hash_table_insert(from, g_strdup(targets[i]), g_strdup(overlay));
             g_hash_table_insert(to, g_strdup(targets[i]), g_strdup(base));
@@ -551,8 +552,8 @@ vxsCleanupDelete(vxsJournalCtx *ctx)
         g_free(base);
         g_free(baseFormat);
     }
-    /* A merged overlay is gone: a config still naming it is repaired
-     * whatever else happened. */
+    /* A merged overlay is stale or gone: a config still naming it is
+     * repaired whatever else happened. */
     vxsFixConfig(ctx, from, to, formats,
                  _("its overlay was merged into it and removed"));
 

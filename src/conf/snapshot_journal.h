@@ -31,6 +31,7 @@
  *   overlay-created=true   the overlay file is ours (not reused)
  *   base=FILE              delete: the image the overlay is merged into
  *   base-format=FMT
+ *   merged=true            delete: the overlay was merged (it is stale from then on)
  */
 #pragma once
 

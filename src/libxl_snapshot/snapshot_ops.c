@@ -282,6 +282,23 @@ xsnapOpsJournalStep(xsnapSnapshotJournal *journal, const char *step)
 }
 
 
+/* Records that disk @target passed step @key (best effort, as above). */
+static void
+xsnapOpsJournalDiskDone(xsnapSnapshotJournal *journal, const char *target,
+                        const char *key)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+    if (!journal)
+        return;
+    xsnapSnapshotJournalSet(journal, target, key, "true");
+    if (xsnapSnapshotJournalWrite(journal) < 0)
+        g_warning("cannot record '%s' of disk '%s' in '%s': %s", key, target,
+                  journal->path, xsnapGetLastErrorMessage());
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+}
+
+
 /* Ends the operation: its journal goes, the caller's error stays. */
 static void
 xsnapOpsJournalEnd(xsnapSnapshotJournal *journal)
@@ -1256,6 +1273,7 @@ struct _xsnapDeleteCtx {
     xsnapDomainSnapshots *snaps;
     const xsnapHypervisor *hv;
     bool active;
+    xsnapSnapshotJournal *journal;  /* of the snapshot being deleted */
 };
 
 
@@ -1475,6 +1493,8 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
             if (xsnapDiskCommit(mon, sd->name, now->path, sd->path, then->path,
                                 XSNAP_OPS_COMMIT_TIMEOUT_MS, NULL, NULL) < 0)
                 return -1;
+            /* From here the overlay is stale: never merge it again. */
+            xsnapOpsJournalDiskDone(c->journal, sd->name, "merged");
             if (isActive) {
                 g_hash_table_insert(moved, sd->name, then->path);
                 g_hash_table_insert(formats, sd->name, (char *)xsnapOpsDiskFormat(then));
@@ -1600,6 +1620,7 @@ xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
             continue;
         if (!(journal = xsnapDeleteJournalBegin(&c, victim, state)))
             return -1;
+        c.journal = journal;
         if (xsnapDeleteData(&c, victim) < 0)
             goto end;
         xsnapOpsJournalStep(journal, "data-done");
@@ -1612,6 +1633,7 @@ xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
         rc = 0;
  end:
         xsnapOpsJournalEnd(journal);
+        c.journal = NULL;
         if (rc < 0)
             return -1;
     }
