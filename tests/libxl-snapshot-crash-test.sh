@@ -53,17 +53,14 @@ has() {
 fmt_of() {
     qemu-img info -U --output=json "$1" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])'
 }
-# disk_has DOM DEV PATTERN OFFSET LEN: the disk holds it, read through
-# the image the device model serves (running) or the persistent config
-# names (shut off)
-disk_has() {
+# disk_image DOM DEV: the image of the disk, the one the device model
+# serves (running) or the persistent config names (shut off)
+disk_image() {
     if [ "$(fx_virsh domstate "$1")" = "shut off" ]; then
-        f=$(fx_virsh domblklist "$1" --inactive | awk -v d="$2" '$1 == d { print $2 }')
+        fx_virsh domblklist "$1" --inactive | awk -v d="$2" '$1 == d { print $2 }'
     else
-        f=$(served "$1" "$2")
+        served "$1" "$2"
     fi
-    [ -n "$f" ] || return 1
-    has "$(fmt_of "$f")" "$f" "$3" "$4" "$5"
 }
 internal_snaps() {
     qemu-img snapshot -U -l "$1" 2>/dev/null | awk 'NR > 2 { print $2 }' | sort | tr '\n' ' '
@@ -72,11 +69,11 @@ mem() {
     fx_ctl mem-read "$1" 0 "$2"
 }
 # Every file of the host's disks and of fx1's store, and every internal
-# snapshot of the qcow2 images among them.
+# snapshot of the images among them.
 inventory() {
     ( cd "$FX_DIR/img" && for f in *; do
           echo "file $f"
-          case $(fmt_of "$f") in qcow2) echo "internal $f: $(internal_snaps "$f")" ;; esac
+          echo "internal $f: $(internal_snaps "$f")"
       done )
     fx_inhost sh -c "ls -A '$store/fx1' 2>/dev/null" | sed 's/^/store /'
 }
@@ -163,8 +160,14 @@ fx_ctl mem-write fx1 0 "memory-one" || fx_fail "mem-write"
 written="xvda 0x11 0 64k
 xvdb 0x12 1M 4k"
 check_disks() {
-    printf '%s\n' "$written" | while read -r dev pat off len; do
-        disk_has fx1 "$dev" "$pat" "$off" "$len" || { echo "$dev $pat $off $len"; break; }
+    for d in xvda xvdb; do
+        f=$(disk_image fx1 $d)
+        [ -n "$f" ] || { echo "$d has no image"; return; }
+        fmt=$(fmt_of "$f")
+        printf '%s\n' "$written" | while read -r dev pat off len; do
+            [ "$dev" = "$d" ] || continue
+            has "$fmt" "$f" "$pat" "$off" "$len" || { echo "$dev $pat $off $len in $f"; break; }
+        done
     done
 }
 expect_disks() {
