@@ -17,6 +17,7 @@
 #include "testutils.h"
 #include "util_error.h"
 #include "snapshot_store.h"
+#include "snapshot_journal.h"
 
 /* "name N\nparent P\ntime T\nstate S\nactive A\nend\n"; anything
  * else, including a file cut short, does not parse. */
@@ -586,6 +587,65 @@ testNoCodec(const void *data XSNAP_UNUSED)
 }
 
 
+/* A journal round-trips; while it is there the store reports the
+ * interrupted operation and still loads every snapshot; a temporary file
+ * of an interrupted journal write is a plain leftover; removing the
+ * journal clears the problem. */
+static int
+testJournal(const void *data XSNAP_UNUSED)
+{
+    g_autofree char *root = testRoot("journal");
+    g_autoptr(xsnapSnapshotStore) store = testStoreNew(root);
+    g_autoptr(xsnapSnapshotObjList) list = testBuild(store);
+    g_autoptr(xsnapSnapshotJournal) journal = NULL;
+    g_autoptr(xsnapSnapshotJournal) back = NULL;
+    g_autoptr(GPtrArray) paths = NULL;
+    g_autofree char *dir = g_build_filename(root, "snapshot", "dom", NULL);
+    g_autofree char *tmp = g_build_filename(dir, ".delete.journal.AbC123", NULL);
+    g_autofree char *value = NULL;
+    g_autofree char *step = NULL;
+    g_auto(GStrv) targets = NULL;
+
+    if (!list ||
+        !(journal = xsnapSnapshotJournalNew(store, "dom", "create", "f")))
+        return -1;
+    xsnapSnapshotJournalSet(journal, "xvda", "internal", "f");
+    xsnapSnapshotJournalSet(journal, "xvdb", "overlay", "/img/b.f");
+    xsnapSnapshotJournalSet(journal, NULL, "memory", "/img/f.save");
+    if (xsnapSnapshotJournalWrite(journal) < 0 ||
+        xsnapSnapshotJournalStep(journal, "disks-done") < 0 ||
+        testExpect(store, "e:- a:- b:a d:b c:b *d !interrupted:.create.journal") < 0)
+        return -1;
+    if (!(paths = xsnapSnapshotJournalList(store, "dom")) || paths->len != 1 ||
+        !(back = xsnapSnapshotJournalLoad(g_ptr_array_index(paths, 0))))
+        return -1;
+    value = xsnapSnapshotJournalGet(back, "xvdb", "overlay");
+    step = xsnapSnapshotJournalGet(back, NULL, "step");
+    targets = xsnapSnapshotJournalTargets(back);
+    if (g_strcmp0(value, "/img/b.f") != 0 || g_strcmp0(step, "disks-done") != 0 ||
+        g_strv_length(targets) != 2 || !g_str_equal(targets[0], "xvda")) {
+        xsnapTestFail("journal read back: overlay '%s', step '%s', %u disks",
+                      value ? value : "-", step ? step : "-", g_strv_length(targets));
+        return -1;
+    }
+    if (testWrite(tmp, "[operation]\noperation=del") < 0 ||
+        testExpect(store, "e:- a:- b:a d:b c:b *d !interrupted:.create.journal !temp:.delete.journal.AbC123") < 0)
+        return -1;
+    unlink(tmp);
+    if (xsnapSnapshotJournalRemove(journal) < 0 ||
+        xsnapSnapshotJournalRemove(journal) < 0 ||
+        testExpect(store, "e:- a:- b:a d:b c:b *d") < 0)
+        return -1;
+    /* A journal that names no known operation is refused. */
+    if (testWrite(tmp, "[operation]\noperation=frobnicate\n") < 0 ||
+        xsnapSnapshotJournalLoad(tmp) ||
+        xsnapGetLastErrorCode() != VIR_ERR_OPERATION_FAILED)
+        return -1;
+    unlink(tmp);
+    return 0;
+}
+
+
 static int
 mymain(void)
 {
@@ -609,6 +669,7 @@ mymain(void)
     RUN("store: delete all", testDeleteAll);
     RUN("store: rename domain", testRename);
     RUN("store: no codec", testNoCodec);
+    RUN("store: operation journal", testJournal);
 #undef RUN
     return ret;
 }
