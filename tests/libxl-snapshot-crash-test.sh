@@ -183,6 +183,8 @@ state=$(fx_virsh domstate fx1)
 echo "    domain state after libvirtd came back: $state"
 [ "$(snaplist)" = "$list0" ] || fx_fail "snapshot list changed: $(snaplist)"
 journal_reported
+fx_inhost "$tool" doctor -c "$FX_URI" | grep -q "interrupted snapshot operation of domain 'fx1'" ||
+    fx_fail "doctor does not list the journal"
 if out=$(fx_virsh snapshot-create-as fx1 x1 --disk-only 2>&1); then
     fx_fail "a snapshot was created while a journal is pending: $out"
 fi

@@ -246,9 +246,10 @@ xsnapOpsStateActive(int state)
 /* ---- the operation journal -------------------------------------------- */
 
 /*
- * Starts the journal of @operation on @snapName: fills it through @fill
- * and writes it before anything changes. Returns NULL with an error
- * reported when it cannot be written: the operation must not start.
+ * A new journal of @operation on @snapName, naming the domain and its
+ * @state before the operation. The caller adds what it will change and
+ * writes it before changing anything: an operation whose journal cannot
+ * be written does not start. NULL with an error reported.
  */
 static xsnapSnapshotJournal *
 xsnapOpsJournalBegin(xsnapDomainSnapshots *snaps, const char *operation,
