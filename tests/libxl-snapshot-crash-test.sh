@@ -51,7 +51,7 @@ has() {
     return 1
 }
 fmt_of() {
-    qemu-img info -U --output=json "$1" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])'
+    qemu-img info -U "$1" | sed -n 's/^file format: //p'
 }
 # disk_image DOM DEV: the image of the disk, the one the device model
 # serves (running) or the persistent config names (shut off)
@@ -284,5 +284,25 @@ check_cleanup
 vok snapshot-create-as fx1 i1 --disk-only --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=no >/dev/null
 vok snapshot-delete fx1 i1 >/dev/null
 [ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "i1 was not deleted again: $(snaplist)"
+expect_disks "after deleting i1"
+
+fx_step "crash at revert:metadata (to m1: memory restored)"
+fx_ctl mem-write fx1 0 "memory-two" || fx_fail "mem-write"
+crash_op revert:metadata snapshot-revert fx1 m1
+# The revert itself went through: the disks are back to what they held
+# at m1, and the later patterns are gone, as a revert is meant to do.
+written="xvda 0x11 0 64k
+xvdb 0x12 1M 4k"
+expect_disks "after the crash"
+fx_expect_state fx1 running
+[ "$(mem fx1 10)" = "memory-one" ] || fx_fail "guest memory after the revert: $(mem fx1 10)"
+[ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "snapshot list changed: $(snaplist)"
+journal_reported
+check_cleanup
+[ "$(vok snapshot-current fx1 --name)" = m1 ] || fx_fail "cleanup did not mark m1 current"
+[ "$(served fx1 xvdb)" = "$FX_DIR/img/disk1.m1-1" ] || fx_fail "xvdb after cleanup: $(served fx1 xvdb)"
+vok snapshot-revert fx1 d1 --running >/dev/null
+vok snapshot-revert fx1 m1 >/dev/null
+[ "$(vok snapshot-current fx1 --name)" = m1 ] || fx_fail "m1 is not current after reverting again"
 expect_disks "at the end"
 fx_step ""

@@ -50,6 +50,7 @@ struct _vxsJournalCtx {
     xsnapSnapshotObjList *list; /* the domain's snapshot metadata */
     int failed;                 /* steps that could not be done */
     GHashTable *planned;        /* dry run: target -> image the config would use */
+    GHashTable *chains;         /* image -> its backing chain (GPtrArray) */
 };
 
 
@@ -92,25 +93,30 @@ vxsDomainXML(vxsJournalCtx *ctx, bool inactive)
 }
 
 
-/* True if @path is in the backing chain of image @top (format @format). */
-static bool
-vxsChainHas(const char *top, const char *format, const char *path)
+/* The backing chain of image @top (format @format), top first; cached
+ * in @ctx, since the images' chains do not change while cleanup runs. */
+static GPtrArray *
+vxsChain(vxsJournalCtx *ctx, const char *top, const char *format)
 {
+    g_autoptr(GPtrArray) chain = NULL;
     g_autofree char *cur = g_strdup(top);
     g_autofree char *fmt = g_strdup(format);
+    GPtrArray *cached;
 
+    if ((cached = g_hash_table_lookup(ctx->chains, top)))
+        return cached;
+    chain = g_ptr_array_new_with_free_func(g_free);
     for (int depth = 0; cur && depth < 256; depth++) {
         g_autoptr(xsnapQemuImgInfo) info = NULL;
         g_autofree char *dir = NULL;
 
-        if (vxsSameFile(cur, path))
-            return true;
+        g_ptr_array_add(chain, g_strdup(cur));
         if (!(info = xsnapQemuImgGetInfo(cur, fmt))) {
             xsnapResetLastError();
-            return false;
+            break;
         }
         if (!info->backingFile)
-            return false;
+            break;
         dir = g_path_get_dirname(cur);
         g_free(fmt);
         fmt = g_strdup(info->backingFormat);
@@ -121,6 +127,22 @@ vxsChainHas(const char *top, const char *format, const char *path)
             g_free(cur);
             cur = g_build_filename(dir, info->backingFile, NULL);
         }
+    }
+    cached = g_steal_pointer(&chain);
+    g_hash_table_insert(ctx->chains, g_strdup(top), cached);
+    return cached;
+}
+
+
+/* True if @path is in the backing chain of image @top (format @format). */
+static bool
+vxsChainHas(vxsJournalCtx *ctx, const char *top, const char *format, const char *path)
+{
+    GPtrArray *chain = vxsChain(ctx, top, format);
+
+    for (size_t i = 0; i < chain->len; i++) {
+        if (vxsSameFile(g_ptr_array_index(chain, i), path))
+            return true;
     }
     return false;
 }
@@ -141,7 +163,7 @@ vxsReferrer(vxsJournalCtx *ctx, const char *path)
     /* A dry run did not redefine the config, but reports as if it had. */
     g_hash_table_iter_init(&iter, ctx->planned);
     while (g_hash_table_iter_next(&iter, &target, &image)) {
-        if (vxsChainHas(image, "qcow2", path))
+        if (vxsChainHas(ctx, image, "qcow2", path))
             return g_strdup_printf(_("disk '%1$s' of the persistent config uses it"),
                                    (const char *)target);
     }
@@ -156,7 +178,7 @@ vxsReferrer(vxsJournalCtx *ctx, const char *path)
         }
         for (int i = 0; i < nd && !why; i++) {
             if (disks[i].path &&
-                vxsChainHas(disks[i].path, disks[i].format, path))
+                vxsChainHas(ctx, disks[i].path, disks[i].format, path))
                 why = g_strdup_printf(live ? _("disk '%1$s' of the running domain uses it") :
                                       _("disk '%1$s' of the persistent config uses it"),
                                       disks[i].dst);
@@ -600,6 +622,7 @@ vxsJournalCtxClear(vxsJournalCtx *ctx)
         virDomainFree(ctx->dom);
     xsnapSnapshotObjListFree(ctx->list);
     g_hash_table_unref(ctx->planned);
+    g_hash_table_unref(ctx->chains);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(vxsJournalCtx, vxsJournalCtxClear);
 
@@ -615,6 +638,8 @@ vxsCleanupJournal(vxsCleanup *cl, const char *domain, const char *path)
     g_autofree char *step = NULL;
 
     ctx.planned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    ctx.chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify)g_ptr_array_unref);
     if (!(ctx.journal = xsnapSnapshotJournalLoad(path))) {
         printf(_("domain '%1$s': %2$s; the journal is left in place\n"), domain,
                xsnapGetLastErrorMessage());
