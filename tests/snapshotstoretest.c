@@ -587,6 +587,25 @@ testNoCodec(const void *data XSNAP_UNUSED)
 }
 
 
+/* Whether the domain's directory can be locked: 1 yes, 0 held elsewhere.
+ * flock() locks belong to the open file, so a second open in this same
+ * process conflicts as another process's would. */
+static int
+testExpectLock(xsnapSnapshotStore *store, int want)
+{
+    int fd = -1;
+    int got = xsnapSnapshotJournalLockDomain(store, "dom", &fd);
+
+    if (fd >= 0)
+        close(fd);
+    if (got != want) {
+        xsnapTestFail("locking the domain directory gave %d, expected %d", got, want);
+        return -1;
+    }
+    return 0;
+}
+
+
 /* A journal round-trips; while it is there the store reports the
  * interrupted operation and still loads every snapshot; a temporary file
  * of an interrupted journal write is a plain leftover; removing the
@@ -614,6 +633,7 @@ testJournal(const void *data XSNAP_UNUSED)
     xsnapSnapshotJournalSet(journal, NULL, "memory", "/img/f.save");
     if (xsnapSnapshotJournalWrite(journal) < 0 ||
         xsnapSnapshotJournalStep(journal, "disks-done") < 0 ||
+        testExpectLock(store, 0) < 0 ||
         testExpect(store, "e:- a:- b:a d:b c:b *d !interrupted:.create.journal") < 0)
         return -1;
     if (!(paths = xsnapSnapshotJournalList(store, "dom")) || paths->len != 1 ||
@@ -635,6 +655,10 @@ testJournal(const void *data XSNAP_UNUSED)
     if (xsnapSnapshotJournalRemove(journal) < 0 ||
         xsnapSnapshotJournalRemove(journal) < 0 ||
         testExpect(store, "e:- a:- b:a d:b c:b *d") < 0)
+        return -1;
+    /* The lock goes with the journal object (or the process). */
+    g_clear_pointer(&journal, xsnapSnapshotJournalFree);
+    if (testExpectLock(store, 1) < 0)
         return -1;
     /* A journal that names no known operation is refused. */
     if (testWrite(tmp, "[operation]\noperation=frobnicate\n") < 0 ||

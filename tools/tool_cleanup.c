@@ -712,18 +712,33 @@ static int
 vxsCleanupDomain(vxsCleanup *cl, const char *domain)
 {
     g_autoptr(GPtrArray) journals = xsnapSnapshotJournalList(cl->store, domain);
+    int lockFd = -1;
     int ret = 0;
+    int rc;
 
     if (!journals) {
         vxsPrintError();
         return -1;
     }
-    if (journals->len == 0)
+    if (journals->len == 0) {
         printf(_("domain '%1$s': no interrupted snapshot operation\n"), domain);
+        return 0;
+    }
+    /* An operation that still runs holds this lock: its journal is no
+     * leftover. Holding it also keeps new operations out meanwhile. */
+    if ((rc = xsnapSnapshotJournalLockDomain(cl->store, domain, &lockFd)) <= 0) {
+        if (rc == 0)
+            printf(_("domain '%1$s': a snapshot operation is running right now; nothing was done\n"),
+                   domain);
+        else
+            vxsPrintError();
+        return -1;
+    }
     for (size_t i = 0; i < journals->len; i++) {
         if (vxsCleanupJournal(cl, domain, g_ptr_array_index(journals, i)) < 0)
             ret = -1;
     }
+    close(lockFd);
     return ret;
 }
 

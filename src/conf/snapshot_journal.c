@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "snapshot_journal.h"
@@ -25,6 +26,7 @@ xsnapSnapshotJournalNew(xsnapSnapshotStore *store, const char *domain,
         return NULL;
     base = g_strdup_printf(".%s%s", operation, XSNAP_SNAPSHOT_JOURNAL_SUFFIX);
     journal = g_new0(xsnapSnapshotJournal, 1);
+    journal->lockFd = -1;
     journal->path = g_build_filename(dir, base, NULL);
     journal->data = g_key_file_new();
     xsnapSnapshotJournalSet(journal, NULL, "operation", operation);
@@ -43,6 +45,8 @@ xsnapSnapshotJournalFree(xsnapSnapshotJournal *journal)
     g_free(journal->path);
     if (journal->data)
         g_key_file_free(journal->data);
+    if (journal->lockFd >= 0)
+        close(journal->lockFd);
     g_free(journal);
 }
 
@@ -96,6 +100,31 @@ xsnapSnapshotJournalTargets(xsnapSnapshotJournal *journal)
 }
 
 
+/* Opens @dir and takes its exclusive lock without waiting. Returns 1
+ * with *@fd set, 0 when another process holds it, -1 with an error. */
+static int
+xsnapSnapshotJournalLockDir(const char *dir, int *fd)
+{
+    int lfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (lfd < 0) {
+        xsnapReportSystemError(errno, _("cannot open directory '%1$s'"), dir);
+        return -1;
+    }
+    if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+
+        close(lfd);
+        if (err == EWOULDBLOCK)
+            return 0;
+        xsnapReportSystemError(err, _("cannot lock directory '%1$s'"), dir);
+        return -1;
+    }
+    *fd = lfd;
+    return 1;
+}
+
+
 /* Makes a completed rename or unlink in @dir durable. */
 static int
 xsnapSnapshotJournalSyncDir(const char *dir)
@@ -129,6 +158,18 @@ xsnapSnapshotJournalWrite(xsnapSnapshotJournal *journal)
     if (g_mkdir_with_parents(dir, 0700) < 0) {
         xsnapReportSystemError(errno, _("cannot create directory '%1$s'"), dir);
         return -1;
+    }
+    if (journal->lockFd < 0) {
+        int rc = xsnapSnapshotJournalLockDir(dir, &journal->lockFd);
+
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                             _("another process is working on the snapshots in '%1$s' (virt-xen-snapshot cleanup?)"),
+                             dir);
+            return -1;
+        }
     }
     text = g_key_file_to_data(journal->data, &len, NULL);
     if ((fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600)) < 0) {
@@ -175,6 +216,18 @@ xsnapSnapshotJournalRemove(xsnapSnapshotJournal *journal)
 }
 
 
+int
+xsnapSnapshotJournalLockDomain(xsnapSnapshotStore *store, const char *domain,
+                               int *fd)
+{
+    g_autofree char *dir = xsnapSnapshotStoreDomainDir(store, domain);
+
+    if (!dir)
+        return -1;
+    return xsnapSnapshotJournalLockDir(dir, fd);
+}
+
+
 xsnapSnapshotJournal *
 xsnapSnapshotJournalLoad(const char *path)
 {
@@ -182,6 +235,7 @@ xsnapSnapshotJournalLoad(const char *path)
     g_autoptr(GError) gerr = NULL;
     g_autofree char *op = NULL;
 
+    journal->lockFd = -1;
     journal->path = g_strdup(path);
     journal->data = g_key_file_new();
     if (!g_key_file_load_from_file(journal->data, path, G_KEY_FILE_NONE, &gerr)) {

@@ -11,6 +11,11 @@
  * part-way: the store reports it at load, and `virt-xen-snapshot
  * cleanup` reads it to remove exactly what the operation left behind.
  *
+ * From its first write until it is freed, the journal holds an exclusive
+ * flock() on the domain's store directory, which the kernel drops when
+ * the process dies: a journal whose directory is locked belongs to an
+ * operation still running, not to an interrupted one.
+ *
  * The file is a GKeyFile, written atomically (a synced temporary file
  * renamed over it, then the directory synced), so a reader sees either
  * the previous version or the new one:
@@ -42,6 +47,7 @@ typedef struct _xsnapSnapshotJournal xsnapSnapshotJournal;
 struct _xsnapSnapshotJournal {
     char *path;       /* the journal file */
     GKeyFile *data;   /* its contents; see the layout above */
+    int lockFd;       /* the domain's directory, locked while the operation runs */
 };
 
 #define XSNAP_SNAPSHOT_JOURNAL_SUFFIX ".journal"
@@ -72,7 +78,9 @@ GStrv xsnapSnapshotJournalTargets(xsnapSnapshotJournal *journal);
 
 /*
  * Writes the journal atomically and durably, creating the domain's
- * store directory if needed. Returns 0 or -1.
+ * store directory if needed; the first write also locks that directory
+ * (VIR_ERR_OPERATION_INVALID if another process holds it). Returns 0
+ * or -1.
  */
 int xsnapSnapshotJournalWrite(xsnapSnapshotJournal *journal);
 
@@ -81,6 +89,15 @@ int xsnapSnapshotJournalStep(xsnapSnapshotJournal *journal, const char *step);
 
 /* Removes the journal file durably; one already gone is fine. Returns 0 or -1. */
 int xsnapSnapshotJournalRemove(xsnapSnapshotJournal *journal);
+
+/*
+ * Locks @domain's store directory as a running operation does, so that
+ * nothing else starts meanwhile. Returns 1 and sets *@fd (the caller
+ * closes it to unlock) when locked, 0 when a running process holds the
+ * lock, or -1 with an error reported (also when there is no directory).
+ */
+int xsnapSnapshotJournalLockDomain(xsnapSnapshotStore *store, const char *domain,
+                                   int *fd);
 
 /* Reads the journal file @path. Returns NULL with an error reported. */
 xsnapSnapshotJournal *xsnapSnapshotJournalLoad(const char *path);
