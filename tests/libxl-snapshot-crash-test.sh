@@ -120,6 +120,17 @@ check_cleanup() {
     said=$( { printf '%s\n' "$out" | sed -n "s/^  remove file \([^ ]*\) .*/\1/p; s/^  remove journal \(.*\)/\1/p; s/^  remove the metadata of snapshot '\([^']*\)'.*/\1.xml/p"; } |
             xargs -r -n1 basename | sort)
     [ "$gone" = "$said" ] || fx_fail "cleanup removed [$gone], announced [$said]"
+    # And the internal snapshots that vanished are exactly those it named.
+    igone=$(printf '%s\n' "$before_inv" | sed -n 's/^internal \([^:]*\): \(.*\)/\1 \2/p' |
+            while read -r f names; do
+                now=$(printf '%s\n' "$after_inv" | sed -n "s/^internal $f: //p")
+                for n in $names; do
+                    case " $now " in *" $n "*) ;; *) echo "$n@$f" ;; esac
+                done
+            done | sort)
+    isaid=$(printf '%s\n' "$out" | sed -n "s/^  delete internal snapshot '\([^']*\)' of \([^ ]*\).*/\1 \2/p" |
+            while read -r n f; do echo "$n@$(basename "$f")"; done | sort)
+    [ "$igone" = "$isaid" ] || fx_fail "cleanup deleted internal snapshots [$igone], announced [$isaid]"
     again=$(cleanup_tool fx1) || fx_fail "second cleanup: $again"
     printf '%s\n' "$again" | grep -q "no interrupted snapshot operation" ||
         fx_fail "a second cleanup still found work: $again"

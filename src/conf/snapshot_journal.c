@@ -155,9 +155,17 @@ xsnapSnapshotJournalWrite(xsnapSnapshotJournal *journal)
     gsize len = 0;
     int fd;
 
-    if (g_mkdir_with_parents(dir, 0700) < 0) {
-        xsnapReportSystemError(errno, _("cannot create directory '%1$s'"), dir);
-        return -1;
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        g_autofree char *top = g_path_get_dirname(dir);
+        g_autofree char *lib = g_path_get_dirname(top);
+
+        if (g_mkdir_with_parents(dir, 0700) < 0) {
+            xsnapReportSystemError(errno, _("cannot create directory '%1$s'"), dir);
+            return -1;
+        }
+        /* The journal is only durable if its new directory is. */
+        if (xsnapSnapshotJournalSyncDir(top) < 0 || xsnapSnapshotJournalSyncDir(lib) < 0)
+            return -1;
     }
     if (journal->lockFd < 0) {
         int rc = xsnapSnapshotJournalLockDir(dir, &journal->lockFd);
