@@ -316,4 +316,6 @@ vok snapshot-revert fx1 d1 --running >/dev/null
 vok snapshot-revert fx1 m1 >/dev/null
 [ "$(vok snapshot-current fx1 --name)" = m1 ] || fx_fail "m1 is not current after reverting again"
 expect_disks "at the end"
+out=$(cleanup_tool --all) || fx_fail "cleanup --all: $out"
+[ "$out" = "domain 'fx1': no interrupted snapshot operation" ] || fx_fail "cleanup --all: $out"
 fx_step ""
