@@ -135,11 +135,14 @@ check_cleanup() {
     printf '%s\n' "$again" | grep -q "no interrupted snapshot operation" ||
         fx_fail "a second cleanup still found work: $again"
 }
+# journal_reported OP SNAPSHOT: the store and libvirtd's log report it
 journal_reported() {
     out=$(fx_inhost "$tool" list fx1 2>&1 >/dev/null)
-    case $out in *"was interrupted"*"virt-xen-snapshot cleanup fx1"*) ;;
-        *) fx_fail "the store does not report the interrupted operation: $out" ;;
+    case $out in *"snapshot operation '$1' on snapshot '$2' was interrupted"*"virt-xen-snapshot cleanup fx1"*) ;;
+        *) fx_fail "the store does not report the interrupted $1 of $2: $out" ;;
     esac
+    grep -q "warning : .*snapshot operation '$1' on snapshot '$2' was interrupted" "$FX_DIR/log/libvirtd.log" ||
+        fx_fail "libvirtd's log does not report the interrupted $1 of $2"
 }
 
 domain_xml() {
@@ -193,7 +196,7 @@ expect_disks "after the crash"
 state=$(fx_virsh domstate fx1)
 echo "    domain state after libvirtd came back: $state"
 [ "$(snaplist)" = "$list0" ] || fx_fail "snapshot list changed: $(snaplist)"
-journal_reported
+journal_reported create m1
 fx_inhost "$tool" doctor -c "$FX_URI" | grep -q "interrupted snapshot operation of domain 'fx1'" ||
     fx_fail "doctor does not list the journal"
 if out=$(fx_virsh snapshot-create-as fx1 x1 --disk-only 2>&1); then
@@ -201,6 +204,9 @@ if out=$(fx_virsh snapshot-create-as fx1 x1 --disk-only 2>&1); then
 fi
 case $out in *"read-only until this is resolved"*"was interrupted"*) ;;
     *) fx_fail "create with a pending journal: $out" ;; esac
+# Every call reads the tree again, but the log says it once.
+n=$(grep -c "snapshot operation 'create' on snapshot 'm1' was interrupted" "$FX_DIR/log/libvirtd.log")
+[ "$n" = 1 ] || fx_fail "libvirtd logged the interrupted create $n times"
 check_cleanup
 fx_inhost test -e "$store/fx1/m1.save" && fx_fail "the memory image of m1 stayed"
 fx_expect_state fx1 running
@@ -221,7 +227,7 @@ crash_op create:resume snapshot-create-as fx1 d1 --disk-only \
 expect_disks "after the crash"
 echo "    domain state after libvirtd came back: $(fx_virsh domstate fx1)"
 [ "$(snaplist)" = "m1 " ] || fx_fail "snapshot list changed: $(snaplist)"
-journal_reported
+journal_reported create d1
 check_cleanup
 fx_expect_state fx1 running
 case " $(internal_snaps "$FX_DIR/img/disk0.qcow2")" in *" d1 "*) fx_fail "internal snapshot d1 left in disk0" ;; esac
@@ -239,7 +245,7 @@ crash_op create:config snapshot-create-as fx1 o1 \
     --diskspec xvda,snapshot=internal --diskspec "xvdb,snapshot=external,file=$FX_DIR/img/disk1.o1"
 expect_disks "after the crash"
 [ "$(snaplist)" = "d1 m1 " ] || fx_fail "snapshot list changed: $(snaplist)"
-journal_reported
+journal_reported create o1
 check_cleanup
 case " $(internal_snaps "$FX_DIR/img/disk0.qcow2")" in *" o1 "*) fx_fail "internal snapshot o1 left in disk0" ;; esac
 expect_disks "after cleanup"
@@ -253,7 +259,7 @@ crash_op revert:config snapshot-revert fx1 d1 --running
 echo "    domain state after libvirtd came back: $(fx_virsh domstate fx1)"
 expect_disks "after the crash"
 [ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "snapshot list changed: $(snaplist)"
-journal_reported
+journal_reported revert d1
 check_cleanup
 fx_inhost test -e "$FX_DIR/img/disk1.d1-1" && fx_fail "the overlay of the interrupted revert stayed"
 vok snapshot-revert fx1 d1 --running >/dev/null
@@ -273,7 +279,7 @@ xvdb 0x32 3M 4k"
 crash_op delete:config snapshot-delete fx1 e1
 expect_disks "after the crash"
 [ "$(snaplist)" = "d1 e1 m1 o1 " ] || fx_fail "snapshot list changed: $(snaplist)"
-journal_reported
+journal_reported delete e1
 check_cleanup
 [ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "the delete of e1 was not completed: $(snaplist)"
 vok dumpxml fx1 --inactive | grep -q "$FX_DIR/img/disk1.d1-1'" || fx_fail "the persistent config does not follow the merge"
@@ -289,7 +295,7 @@ vok snapshot-create-as fx1 i1 --disk-only --diskspec xvda,snapshot=internal --di
 crash_op delete:metadata snapshot-delete fx1 i1
 expect_disks "after the crash"
 [ "$(snaplist)" = "d1 i1 m1 o1 " ] || fx_fail "snapshot list changed: $(snaplist)"
-journal_reported
+journal_reported delete i1
 check_cleanup
 [ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "the delete of i1 was not completed: $(snaplist)"
 vok snapshot-create-as fx1 i1 --disk-only --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=no >/dev/null
@@ -308,7 +314,7 @@ expect_disks "after the crash"
 fx_expect_state fx1 running
 [ "$(mem fx1 10)" = "memory-one" ] || fx_fail "guest memory after the revert: $(mem fx1 10)"
 [ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "snapshot list changed: $(snaplist)"
-journal_reported
+journal_reported revert m1
 check_cleanup
 [ "$(vok snapshot-current fx1 --name)" = m1 ] || fx_fail "cleanup did not mark m1 current"
 [ "$(served fx1 xvdb)" = "$FX_DIR/img/disk1.m1-1" ] || fx_fail "xvdb after cleanup: $(served fx1 xvdb)"

@@ -70,14 +70,22 @@ xsnapDriverStateLoad(xsnapDomainSnapshots *snaps)
 {
     g_autoptr(GPtrArray) problems = NULL;
     xsnapSnapshotObjList *list = NULL;
+    g_autofree char *previous = NULL;
+    bool known;
     size_t i;
 
     if (xsnapSnapshotStoreLoad(store, snaps->name, &list, &problems) < 0)
         return -1;
-    g_clear_pointer(&snaps->problem, g_free);
+    previous = g_steal_pointer(&snaps->problem);
+    /* A tree with problems is read again at every call: log them once,
+     * not at every call, while they stay the same. */
+    known = previous && problems->len > 0 &&
+            g_str_equal(previous,
+                        ((xsnapSnapshotStoreProblem *)g_ptr_array_index(problems, 0))->message);
     for (i = 0; i < problems->len; i++) {
         xsnapSnapshotStoreProblem *p = g_ptr_array_index(problems, i);
-        xsnapDriverLog(XSNAP_LOG_WARN, "%s", p->message);
+        if (!known)
+            xsnapDriverLog(XSNAP_LOG_WARN, "%s", p->message);
         if (!snaps->problem)
             snaps->problem = g_strdup(p->message);
     }
