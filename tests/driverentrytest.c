@@ -314,12 +314,34 @@ static int hvSaveFails;
 static int hvContinued;
 static long long hvSeenWritten = -1;
 
+/* The job callbacks, and the operation the last state query saw. */
+static xsnapDriverJobSlots jobSlots;
+static int hvSeenStateOperation = -1;
+
 static int
-hvState(virDomainPtr d XSNAP_UNUSED, int *reason)
+hvState(virDomainPtr d, int *reason)
 {
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+    int type;
+
     if (reason)
         *reason = 0;
+    if (jobSlots.getJobStats &&
+        jobSlots.getJobStats(d, &type, &params, &nparams, 0) == 0) {
+        if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION,
+                                 &hvSeenStateOperation) != 1)
+            hvSeenStateOperation = -1;
+        virTypedParamsFree(params, nparams);
+    }
     return VIR_DOMAIN_RUNNING;
+}
+
+static int
+hvDestroyFails(virDomainPtr d XSNAP_UNUSED)
+{
+    xsnapReportError(VIR_ERR_OPERATION_FAILED, "%s", "injected destroy failure");
+    return -1;
 }
 
 static char *
@@ -341,7 +363,6 @@ hvStub(virDomainPtr d XSNAP_UNUSED)
 }
 
 /* What the job callbacks showed while the memory was being saved. */
-static xsnapDriverJobSlots jobSlots;
 static virDomainJobInfo hvSeenInfo;
 static int hvSeenStatsType = -1;
 static int hvSeenOperation = -1;
@@ -418,6 +439,7 @@ static const xsnapHypervisor memoryHypervisor = {
     .isStubdom = hvStub,
     .saveMemory = hvSaveMemory,
     .continueAfterSave = hvContinue,
+    .destroy = hvDestroyFails,
 };
 
 
@@ -560,8 +582,24 @@ testJobs(const void *data XSNAP_UNUSED)
         goto cleanup;
     }
     stockJobFails = 0;
-    if (DELETE(snap, 0) < 0)
+
+    /* Revert and delete show as theirs; a failed one ends its job too. */
+    hvSeenStateOperation = -1;
+    if (REVERT(snap, 0) >= 0 || expectError(VIR_ERR_OPERATION_FAILED, "injected destroy") < 0 ||
+        hvSeenStateOperation != VIR_DOMAIN_JOB_OPERATION_SNAPSHOT_REVERT) {
+        xsnapTestFail("revert showed operation %d", hvSeenStateOperation);
         goto cleanup;
+    }
+    if (jobSlots.getJobInfo(dom, &info) < 0 || info.type != VIR_DOMAIN_JOB_NONE) {
+        xsnapTestFail("the failed revert's job is still shown");
+        goto cleanup;
+    }
+    hvSeenStateOperation = -1;
+    if (DELETE(snap, 0) < 0 ||
+        hvSeenStateOperation != VIR_DOMAIN_JOB_OPERATION_SNAPSHOT_DELETE) {
+        xsnapTestFail("delete showed operation %d", hvSeenStateOperation);
+        goto cleanup;
+    }
     ret = 0;
 
  cleanup:
