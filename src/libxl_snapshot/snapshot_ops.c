@@ -42,9 +42,10 @@
  * One entry per running operation, so that virDomainGetJobInfo can show
  * it: the stock driver's own job is not held across our steps (see
  * docs/architecture.md), so its job slots know nothing of ours. A list
- * rather than a table keyed by UUID: two entries of one UUID (a domain
- * renamed while an operation runs) must not free each other's counter,
- * which a save thread may still be writing.
+ * rather than a table keyed by UUID: the per-domain lock is keyed by
+ * UUID and name, so nothing guarantees one operation per UUID, and one
+ * entry must never replace and free another's counter while a save
+ * thread may still be writing it.
  */
 typedef struct _xsnapOpsJob xsnapOpsJob;
 struct _xsnapOpsJob {
