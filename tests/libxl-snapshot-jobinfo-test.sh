@@ -2,8 +2,9 @@
 # virsh domjobinfo while a snapshot runs: a private libvirtd on the
 # simulated Xen host loads the wrapper module; the simulator writes the
 # guest memory slowly (fakexen-ctl save-rate), so that real virsh can
-# watch the memory image grow while snapshot-create-as runs, be refused
-# an abort, and see the stock answer again once it is over.
+# watch the memory image grow while snapshot-create-as runs (and
+# python3-libvirt through the older virDomainGetJobInfo), be refused an
+# abort, and see the stock answer again once it is over.
 set -u
 . "$abs_top_srcdir/tests/fakexen/fakexen-lib.sh"
 
@@ -78,6 +79,7 @@ samples=0
 mid=0
 last=0
 aborted=0
+oldapi=0
 operation=
 deadline=$(( $(date +%s) + 60 ))
 while kill -0 "$create" 2>/dev/null; do
@@ -109,6 +111,22 @@ while kill -0 "$create" 2>/dev/null; do
             vfail "the snapshot operation running on domain 'fx1' cannot be aborted" domjobabort fx1
             aborted=1
         fi
+        if [ "$oldapi" = 0 ]; then
+            # The older virDomainGetJobInfo, which virsh no longer calls.
+            py=$(/usr/bin/python3 - "$FX_URI" <<'PY' 2>&1
+import sys, libvirt
+info = libvirt.open(sys.argv[1]).lookupByName("fx1").jobInfo()
+print(info[0], info[3], info[4], info[5])
+PY
+            ) || fx_fail "python3-libvirt jobInfo: $py"
+            set -- $py
+            # Type 0: the snapshot ended meanwhile; try on the next sample.
+            if [ "$1" != 0 ]; then
+                [ "$1" = 2 ] && [ "$2" = $((MEM_KIB * 1024)) ] && [ "$3" -gt 0 ] &&
+                    [ $(($3 + $4)) = "$2" ] || fx_fail "jobInfo (type total processed remaining): $py"
+                oldapi=1
+            fi
+        fi
     fi
 done
 wait "$create" || fx_fail "snapshot-create-as failed: $(cat "$FX_DIR/create.out")"
@@ -116,6 +134,7 @@ fx_ctl save-rate 0 || fx_fail "fakexen-ctl save-rate 0"
 echo "  $samples samples of the job, $mid of them part-way through the memory"
 [ "$mid" -ge 1 ] || fx_fail "domjobinfo never showed the memory part-way ($samples job samples)"
 [ "$aborted" = 1 ] || fx_fail "domjobabort was not tried during the snapshot"
+[ "$oldapi" = 1 ] || fx_fail "virDomainGetJobInfo never showed the snapshot job"
 
 fx_step "the snapshot is done: no job, the domain runs"
 out=$(vok domjobinfo fx1)
