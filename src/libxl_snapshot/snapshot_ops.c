@@ -37,50 +37,97 @@
 /* Upper bound of one disk commit. */
 #define XSNAP_OPS_COMMIT_TIMEOUT_MS (30 * 60 * 1000)
 
-/* ---- memory-save progress --------------------------------------------- */
+/* ---- jobs ---------------------------------------------------------------- */
 
-static GMutex progressLock;
-static GHashTable *progressTable;  /* domain UUID -> xsnapMemoryProgress */
+/*
+ * One entry per running operation, so that virDomainGetJobInfo can show
+ * it: the stock driver's own job is not held across our steps (see
+ * docs/architecture.md), so its job slots know nothing of ours. A list
+ * rather than a table keyed by UUID: the per-domain lock is keyed by
+ * UUID and name, so nothing guarantees one operation per UUID, and one
+ * entry must never replace and free another's counter while a save
+ * thread may still be writing it.
+ */
+typedef struct _xsnapOpsJob xsnapOpsJob;
+struct _xsnapOpsJob {
+    char *uuid;
+    xsnapOpsJobKind kind;
+    gint64 started;                 /* g_get_monotonic_time() */
+    bool memory;                    /* the memory phase began */
+    xsnapMemoryProgress progress;   /* written by the save's watcher */
+};
 
-static xsnapMemoryProgress *
-xsnapOpsProgressBegin(const char *uuid)
+static GMutex jobLock;
+static GSList *jobs;
+
+static xsnapOpsJob *
+xsnapOpsJobBegin(const char *uuid, xsnapOpsJobKind kind)
 {
-    xsnapMemoryProgress *p = g_new0(xsnapMemoryProgress, 1);
+    xsnapOpsJob *job = g_new0(xsnapOpsJob, 1);
 
-    g_mutex_lock(&progressLock);
-    if (!progressTable)
-        progressTable = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                              g_free, g_free);
-    g_hash_table_replace(progressTable, g_strdup(uuid), p);
-    g_mutex_unlock(&progressLock);
-    return p;
+    job->uuid = g_strdup(uuid);
+    job->kind = kind;
+    job->started = g_get_monotonic_time();
+    g_mutex_lock(&jobLock);
+    jobs = g_slist_prepend(jobs, job);
+    g_mutex_unlock(&jobLock);
+    return job;
 }
 
 
 static void
-xsnapOpsProgressEnd(const char *uuid)
+xsnapOpsJobEnd(xsnapOpsJob *job)
 {
-    g_mutex_lock(&progressLock);
-    if (progressTable)
-        g_hash_table_remove(progressTable, uuid);
-    g_mutex_unlock(&progressLock);
+    if (!job)
+        return;
+    g_mutex_lock(&jobLock);
+    jobs = g_slist_remove(jobs, job);
+    g_mutex_unlock(&jobLock);
+    g_free(job->uuid);
+    g_free(job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xsnapOpsJob, xsnapOpsJobEnd);
+
+
+/* The counter the memory save updates, from now on visible in the job. */
+static xsnapMemoryProgress *
+xsnapOpsJobMemoryBegin(xsnapOpsJob *job)
+{
+    g_mutex_lock(&jobLock);
+    job->memory = true;
+    g_mutex_unlock(&jobLock);
+    return &job->progress;
 }
 
 
 int
-xsnapOpsGetMemoryProgress(const char *uuid, long long *written,
-                          long long *total)
+xsnapOpsGetJob(const char *uuid, xsnapOpsJobInfo *info)
 {
-    xsnapMemoryProgress *p;
+    GSList *l;
     int ret = 0;
 
-    g_mutex_lock(&progressLock);
-    if (progressTable && (p = g_hash_table_lookup(progressTable, uuid))) {
-        *written = __atomic_load_n(&p->written, __ATOMIC_RELAXED);
-        *total = p->total;
+    g_mutex_lock(&jobLock);
+    for (l = jobs; l; l = l->next) {
+        xsnapOpsJob *job = l->data;
+
+        if (!g_str_equal(job->uuid, uuid))
+            continue;
+        memset(info, 0, sizeof(*info));
+        info->kind = job->kind;
+        info->elapsedMs = (unsigned long long)(g_get_monotonic_time() - job->started) / 1000;
+        info->memory = job->memory;
+        if (job->memory) {
+            gint64 written = __atomic_load_n(&job->progress.written, __ATOMIC_RELAXED);
+            gint64 total = __atomic_load_n(&job->progress.total, __ATOMIC_RELAXED);
+
+            info->written = (unsigned long long)MAX(written, 0);
+            info->total = (unsigned long long)MAX(total, 0);
+        }
         ret = 1;
+        break;
     }
-    g_mutex_unlock(&progressLock);
+    g_mutex_unlock(&jobLock);
     return ret;
 }
 
@@ -265,6 +312,7 @@ struct _xsnapCreateCtx {
     char *liveXML;             /* live config, or NULL when inactive */
     xsnapOpsDisks disks;       /* disks of the persistent config */
     xsnapDiskPlan *plan;
+    xsnapOpsJob *job;
 
     bool memoryCreated;        /* we created def->memoryFile */
     bool paused;               /* we paused the domain */
@@ -579,7 +627,7 @@ xsnapCreateSaveMemory(xsnapCreateCtx *c)
         close(fd);
         return -1;
     }
-    progress = xsnapOpsProgressBegin(c->snaps->uuid);
+    progress = xsnapOpsJobMemoryBegin(c->job);
     rc = c->hv->saveMemory(c->dom, fd,
                            c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_LIVE, progress);
     if (rc == 0 && fsync(fd) < 0) {
@@ -588,7 +636,6 @@ xsnapCreateSaveMemory(xsnapCreateCtx *c)
         rc = -1;
         c->suspended = true;
     }
-    xsnapOpsProgressEnd(c->snaps->uuid);
     if (close(fd) < 0 && rc == 0) {
         xsnapReportSystemError(errno, _("cannot write memory snapshot file '%1$s'"),
                                c->def->memoryFile);
@@ -768,8 +815,11 @@ int
 xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                const char *xml, unsigned int flags, char **createdName)
 {
+    /* Declared first, so that it ends last, after the context's undo. */
+    g_autoptr(xsnapOpsJob) job = xsnapOpsJobBegin(snaps->uuid, XSNAP_OPS_JOB_CREATE);
     g_auto(xsnapCreateCtx) c = { .dom = dom, .snaps = snaps,
-                                 .hv = xsnapHypervisorGet(), .flags = flags };
+                                 .hv = xsnapHypervisorGet(), .flags = flags,
+                                 .job = job };
 
     *createdName = NULL;
     if (xsnapCreateCheckFlags(flags) < 0 ||
@@ -989,8 +1039,8 @@ xsnapRevertStart(xsnapRevertCtx *c)
 }
 
 
-int
-xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+static int
+xsnapRevertRun(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                xsnapSnapshotObj *obj, unsigned int flags)
 {
     g_auto(xsnapRevertCtx) c = { .dom = dom, .snaps = snaps,
@@ -1024,6 +1074,18 @@ xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
         return -1;
     }
     return 0;
+}
+
+
+int
+xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+               xsnapSnapshotObj *obj, unsigned int flags)
+{
+    xsnapOpsJob *job = xsnapOpsJobBegin(snaps->uuid, XSNAP_OPS_JOB_REVERT);
+    int ret = xsnapRevertRun(dom, snaps, obj, flags);
+
+    xsnapOpsJobEnd(job);
+    return ret;
 }
 
 
@@ -1368,8 +1430,8 @@ xsnapDeleteCollect(xsnapSnapshotObj *obj, void *opaque)
 }
 
 
-int
-xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+static int
+xsnapDeleteRun(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                xsnapSnapshotObj *obj, unsigned int flags)
 {
     xsnapDeleteCtx c = { .dom = dom, .snaps = snaps, .hv = xsnapHypervisorGet() };
@@ -1421,4 +1483,16 @@ xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
         }
     }
     return 0;
+}
+
+
+int
+xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+               xsnapSnapshotObj *obj, unsigned int flags)
+{
+    xsnapOpsJob *job = xsnapOpsJobBegin(snaps->uuid, XSNAP_OPS_JOB_DELETE);
+    int ret = xsnapDeleteRun(dom, snaps, obj, flags);
+
+    xsnapOpsJobEnd(job);
+    return ret;
 }
