@@ -353,8 +353,9 @@ mark 0x17
 both snapshot-create-as mx o1 --description desc-o1
 fx_expect_state mx "shut off"
 info_has o1 "State: *shutoff" "Location: *internal" "Parent: *s3"
-has_internal "$(config_src xvda)" o1 || fx_fail "no internal o1 in xvda"
-has_internal "$(config_src xvdb)" o1 || fx_fail "no internal o1 in xvdb"
+images
+has_internal "$XVDA" o1 || fx_fail "no internal o1 in xvda"
+has_internal "$XVDB" o1 || fx_fail "no internal o1 in xvdb"
 mark 0x18
 both snapshot-create-as mx o1a
 both snapshot-revert mx o1
@@ -403,6 +404,7 @@ test_cmd start mx
 record revert-o1b-running
 both snapshot-revert mx o1 --paused --force
 fx_expect_state mx paused
+memory fresh
 content 0x17
 test_cmd start mx; test_cmd suspend mx
 record revert-o1-paused-force "snapshot-list mx --from s1 --name; \
