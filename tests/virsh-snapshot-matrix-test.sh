@@ -84,7 +84,9 @@ nrec=0
 record() {
     nrec=$((nrec + 1))
     label=$(printf '%02d-%s' "$nrec" "$1")
-    q="echo @@@$label.state@@@; domstate mx; echo @@@$label@@@; $QUERIES; ${2:-}"
+    # "@@@-@@@" only ends a line: some answers do not end theirs.
+    q=$(printf '%s' "$QUERIES; ${2:-}" | sed 's/;/; echo @@@-@@@;/g')
+    q="echo @@@$label.state@@@; domstate mx; echo @@@$label@@@; $q"
     stdbuf -oL virsh -q -c "$FX_URI" "$q" >"$T/xen.raw" 2>&1
     cat "$T/xen.raw" >>"$T/xen.all"
     printf '%s;\n' "$q" >>"$T/cmds"
@@ -475,6 +477,7 @@ split() {
         sed -E -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [+-][0-9]{4}/TIME/' \
                -e 's/error: .*$/error/' |
         awk -v dir="$2" '
+            /^@@@-$/ { next }
             /^@@@/ { out = dir "/" substr($0, 4); printf "" > out; next }
             out && NF { print > out }'
 }
