@@ -87,8 +87,8 @@ record() {
     # "@@@-@@@" only ends a line: some answers do not end theirs.
     q=$(printf '%s' "$QUERIES; ${2:-}" | sed 's/;/; echo @@@-@@@;/g')
     q="echo @@@$label.state@@@; domstate mx; echo @@@$label@@@; $q"
-    stdbuf -oL virsh -q -c "$FX_URI" "$q" >"$T/xen.raw" 2>&1
-    cat "$T/xen.raw" >>"$T/xen.all"
+    # Line-buffered, so that an error stays next to the answers around it.
+    stdbuf -oL virsh -q -c "$FX_URI" "$q" >>"$T/xen.all" 2>&1
     printf '%s;\n' "$q" >>"$T/cmds"
 }
 
@@ -484,6 +484,8 @@ split() {
 split "$T/xen.all" "$T/xen"
 split "$T/test.all" "$T/test"
 
+[ "$(ls "$T"/test/op* | wc -l)" = "$nops" ] ||
+    fx_fail "the test driver session stopped early: $(tail -n 5 "$T/test.all")"
 failed=0
 for f in "$T"/test/op*; do
     if grep -q . "$f"; then
@@ -503,9 +505,9 @@ for f in "$T"/xen/[0-9]*; do
         failed=1
     fi
 done
-[ "$n" -gt 50 ] || fx_fail "only $n recorded answers"
+[ "$n" = $((2 * nrec)) ] || fx_fail "$n recorded sections for $nrec steps"
 [ "$failed" = 0 ] || fx_fail "our driver and the test driver disagree"
-echo "  $nrec steps, $n answers compared with test:///default"
+echo "  $nrec steps compared with test:///default (domstate and the queries above each)"
 
 fx_step "done"
 exit 0
