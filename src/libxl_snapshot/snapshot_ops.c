@@ -898,6 +898,21 @@ xsnapRevertValidate(xsnapRevertCtx *c)
     }
     c->withMemory = (def->state == XSNAP_SNAPSHOT_STATE_RUNNING ||
                      def->state == XSNAP_SNAPSHOT_STATE_PAUSED);
+    /* As libvirt: booting a snapshot without memory in place of a guest
+     * that runs must be asked for, since the guest is killed. */
+    if (!(c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_FORCE) && !c->withMemory &&
+        (c->flags & (VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING |
+                     VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED))) {
+        int state = c->hv->state(c->dom, NULL);
+
+        if (state < 0)
+            return -1;
+        if (state != VIR_DOMAIN_SHUTOFF) {
+            xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY, "%s",
+                             _("must respawn guest to start inactive snapshot"));
+            return -1;
+        }
+    }
     if (!(c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_FORCE) && !c->withMemory &&
         virDomainHasManagedSaveImage(c->dom, 0) == 1) {
         xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY, "%s",
