@@ -814,7 +814,6 @@ xsnapCreateWriteMetadata(xsnapCreateCtx *c, char **createdName)
     xsnapSnapshotObjList *list = c->snaps->list;
     const char *current = xsnapSnapshotObjListGetCurrentName(list);
     xsnapSnapshotObj *obj;
-
     g_autofree char *name = g_strdup(c->def->name);
 
     if (c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA) {
