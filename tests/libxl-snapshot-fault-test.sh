@@ -310,13 +310,14 @@ revert_cases() {
     done
 }
 
-# delete_cases DOM KIND ARGS: a snapshot made with ARGS is deleted with
-# a fault at each step. Before the first disk, nothing changes; later,
-# the snapshot stays listed with part of its data gone (KIND internal:
-# the internal snapshot; external: the overlay merged, config and QEMU
-# on the base) and a second delete finishes the job.
+# delete_cases DOM MEMORY ARGS: a snapshot made with ARGS (with a memory
+# image if MEMORY is yes) is deleted with a fault at each step. Before
+# the first disk, nothing changes; later, the snapshot stays listed and
+# current while its disks are as after a delete (internal snapshot gone;
+# overlay merged, with the config and QEMU on the base), its memory
+# image goes at the metadata step, and a second delete finishes the job.
 delete_cases() {
-    dom=$1; kind=$2; shift 2
+    dom=$1; memory=$2; shift 2
     clear_faults
     vok snapshot-create-as "$dom" del0 "$@" >/dev/null
     rm -f "$F.trace"
@@ -350,6 +351,12 @@ delete_cases() {
                 *" $name.xml "*) ;;
                 *) fx_fail "the metadata of $name went with a fault at $p" ;;
             esac
+            image_left=no
+            case " $(field "$after" store) " in *" $name.save "*) image_left=yes ;; esac
+            want=$memory
+            [ "$p" = delete:metadata ] && want=no
+            [ "$image_left" = "$want" ] ||
+                fx_fail "memory image of $name left: $image_left, after a fault at $p"
         fi
         [ "$(field "$after" state)" = running ] || fx_fail "$dom stopped deleting $name"
         for dev in xvda xvdb; do
@@ -400,10 +407,10 @@ fx_step "revert without memory, --running"
 revert_cases fa cd 0x11 --running
 
 fx_step "delete an internal snapshot with memory, running"
-delete_cases fa internal --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=no
+delete_cases fa yes --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=no
 
 fx_step "delete an external snapshot by merge, running"
-delete_cases fa external --disk-only --diskspec xvda,snapshot=no --diskspec xvdb,snapshot=external
+delete_cases fa no --disk-only --diskspec xvda,snapshot=no --diskspec xvdb,snapshot=external
 
 fx_step "create --halt: after the halt, the domain comes back from its image"
 create_cases fa ch --halt --diskspec xvdb,snapshot=external
