@@ -136,6 +136,54 @@ testOfflineRollback(const void *data XSNAP_UNUSED)
 }
 
 
+/*
+ * A completed offline plan taken back: the internal snapshot goes, the
+ * overlay we made goes, a reused overlay stays; no image changes.
+ */
+static int
+testOfflineUndo(const void *data XSNAP_UNUSED)
+{
+    g_autofree char *dir = xsnapTestMakeDir("offline-undo");
+    g_autofree char *ovB = NULL;
+    g_autofree char *ovC = NULL;
+    char *paths[3] = { NULL };
+    g_autoptr(xsnapDiskPlan) plan = xsnapDiskPlanNew("un");
+    g_autoptr(xsnapQemuImgInfo) info = NULL;
+    int files;
+    int ret = -1;
+
+    CHECK(offlineImages(dir, 3, paths) == 0);
+    ovB = xsnapDiskOverlayPathDefault(paths[1], "un");
+    ovC = g_strdup_printf("%s/prepared.qcow2", dir);
+    CHECK(xsnapQemuImgCreateOverlay(ovC, paths[2], "qcow2") == 0);
+    files = xsnapTestCountFiles(dir);
+    xsnapDiskPlanAddDisk(plan, "hda", paths[0], "qcow2", XSNAP_DISK_SNAPSHOT_INTERNAL,
+                         NULL, false);
+    xsnapDiskPlanAddDisk(plan, "hdb", paths[1], "raw", XSNAP_DISK_SNAPSHOT_EXTERNAL,
+                         ovB, false);
+    xsnapDiskPlanAddDisk(plan, "hdc", paths[2], "qcow2", XSNAP_DISK_SNAPSHOT_EXTERNAL,
+                         ovC, true);
+    CHECK(xsnapDiskPlanRunOffline(plan) == 0);
+    CHECK(xsnapTestCountFiles(dir) == files + 1);
+    CHECK(xsnapDiskPlanUndo(plan, NULL) == 0);
+    CHECK(xsnapTestCountFiles(dir) == files);
+    CHECK(!g_file_test(ovB, G_FILE_TEST_EXISTS));
+    CHECK(g_file_test(ovC, G_FILE_TEST_EXISTS));
+    CHECK((info = xsnapQemuImgGetInfo(paths[0], NULL)));
+    CHECK(!xsnapQemuImgInfoHasSnapshot(info, "un"));
+    for (size_t i = 0; i < 3; i++)
+        CHECK(xsnapTestImageCheck(paths[i], i % 2 ? "raw" : "qcow2", 0x20 + i, 0) == 0);
+    /* the same plan runs again after its undo */
+    CHECK(xsnapDiskPlanRunOffline(plan) == 0);
+    CHECK(g_file_test(ovB, G_FILE_TEST_EXISTS));
+    ret = 0;
+ cleanup:
+    for (size_t i = 0; i < 3; i++)
+        g_free(paths[i]);
+    return ret;
+}
+
+
 /* base <- mid <- top offline: commit mid into base, top is rebased. */
 static int
 testOfflineCommitMiddle(const void *data XSNAP_UNUSED)
@@ -180,6 +228,8 @@ mymain(void)
     if (xsnapTestRun("offline plan: internal + external, revert, delete", testOfflinePlan, NULL) < 0)
         ret = -1;
     if (xsnapTestRun("offline plan rolls back on failure", testOfflineRollback, NULL) < 0)
+        ret = -1;
+    if (xsnapTestRun("offline plan taken back after it completed", testOfflineUndo, NULL) < 0)
         ret = -1;
     if (xsnapTestRun("offline commit of a middle layer", testOfflineCommitMiddle, NULL) < 0)
         ret = -1;

@@ -365,6 +365,117 @@ testReuse(const void *data XSNAP_UNUSED)
 }
 
 
+/*
+ * A completed plan taken back while the guest runs on: raw external,
+ * qcow2 internal, qcow2 external over a reused overlay. The guest's
+ * writes after the snapshot stay; QEMU serves the first images again.
+ */
+static int
+testUndoOnline(const void *data XSNAP_UNUSED)
+{
+    testEnv env;
+    g_autoptr(xsnapDiskPlan) plan = xsnapDiskPlanNew("u1");
+    g_autofree char *ovA = NULL;
+    g_autofree char *ovC = NULL;
+    g_autoptr(xsnapQemuImgInfo) info = NULL;
+    int before;
+    int ret = -1;
+
+    CHECK(testEnvSetup(&env, "undo-online", 3, "rqq") == 0);
+    ovA = xsnapDiskOverlayPathDefault(env.paths[0], "u1");
+    ovC = g_strdup_printf("%s/prepared.qcow2", env.dir);
+    CHECK(xsnapQemuImgCreateOverlay(ovC, env.paths[2], "qcow2") == 0);
+    before = xsnapTestCountFiles(env.dir);
+    for (size_t i = 0; i < 3; i++)
+        CHECK(xsnapTestQemuWrite(env.qemu, env.disks[i].target, 0x40 + i, 0) == 0);
+    xsnapDiskPlanAddDisk(plan, "xvda", env.paths[0], "raw",
+                         XSNAP_DISK_SNAPSHOT_EXTERNAL, ovA, false);
+    xsnapDiskPlanAddDisk(plan, "xvdb", env.paths[1], "qcow2",
+                         XSNAP_DISK_SNAPSHOT_INTERNAL, NULL, false);
+    xsnapDiskPlanAddDisk(plan, "xvdc", env.paths[2], "qcow2",
+                         XSNAP_DISK_SNAPSHOT_EXTERNAL, ovC, true);
+    /* nothing to take back before a run */
+    CHECK(xsnapDiskPlanUndo(plan, env.qemu->mon) == 0);
+    CHECK(xsnapDiskPlanRunOnline(plan, env.qemu->mon) == 0);
+    CHECK(xsnapTestCountFiles(env.dir) == before + 1);
+    for (size_t i = 0; i < 3; i++) {
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
+        const char *node = item->overlayNode ? item->overlayNode : env.disks[i].target;
+        CHECK(xsnapTestQemuWrite(env.qemu, node, 0x50 + i, 65536) == 0);
+    }
+
+    CHECK(xsnapDiskPlanUndo(plan, env.qemu->mon) == 0);
+    {
+        g_autoptr(xsnapBlockNodeList) list = xsnapQemuBlockQuery(env.qemu->mon);
+        CHECK(list);
+        for (size_t i = 0; i < 3; i++)
+            CHECK(xsnapBlockNodeListFindDisk(list, env.disks[i].target, env.paths[i]));
+        CHECK(!xsnapBlockNodeListFindImage(list, ovA));
+        CHECK(!xsnapBlockNodeListFindImage(list, ovC));
+        for (size_t i = 0; i < list->nodes->len; i++) {
+            const xsnapBlockNode *node = g_ptr_array_index(list->nodes, i);
+            CHECK(!g_str_has_prefix(node->nodeName, "xsnap-"));
+        }
+    }
+    /* the overlay we made is gone, the reused one stays */
+    CHECK(!g_file_test(ovA, G_FILE_TEST_EXISTS));
+    CHECK(g_file_test(ovC, G_FILE_TEST_EXISTS));
+    CHECK(xsnapTestCountFiles(env.dir) == before);
+    for (size_t i = 0; i < 3; i++) {
+        CHECK(xsnapTestQemuCheck(env.qemu, env.disks[i].target, 0x40 + i, 0) == 0);
+        CHECK(xsnapTestQemuCheck(env.qemu, env.disks[i].target, 0x50 + i, 65536) == 0);
+    }
+    /* a second undo has nothing left to do */
+    CHECK(xsnapDiskPlanUndo(plan, env.qemu->mon) == 0);
+    xsnapTestQemuStop(env.qemu);
+    env.qemu = NULL;
+    CHECK((info = xsnapQemuImgGetInfo(env.paths[1], NULL)));
+    CHECK(!xsnapQemuImgInfoHasSnapshot(info, "u1"));
+    CHECK(xsnapTestImageCheck(env.paths[0], "raw", 0x50, 65536) == 0);
+    CHECK(xsnapTestImageCheck(env.paths[2], "qcow2", 0x52, 65536) == 0);
+    ret = 0;
+ cleanup:
+    testEnvClear(&env);
+    return ret;
+}
+
+
+/* The device model died after the plan ran: the undo works on the files. */
+static int
+testUndoAfterQemu(const void *data XSNAP_UNUSED)
+{
+    testEnv env;
+    g_autoptr(xsnapDiskPlan) plan = xsnapDiskPlanNew("u2");
+    g_autofree char *ovA = NULL;
+    g_autoptr(xsnapQemuImgInfo) info = NULL;
+    int ret = -1;
+
+    CHECK(testEnvSetup(&env, "undo-offline", 2, "rq") == 0);
+    ovA = xsnapDiskOverlayPathDefault(env.paths[0], "u2");
+    CHECK(xsnapTestQemuWrite(env.qemu, "xvda", 0x61, 0) == 0);
+    xsnapDiskPlanAddDisk(plan, "xvda", env.paths[0], "raw",
+                         XSNAP_DISK_SNAPSHOT_EXTERNAL, ovA, false);
+    xsnapDiskPlanAddDisk(plan, "xvdb", env.paths[1], "qcow2",
+                         XSNAP_DISK_SNAPSHOT_INTERNAL, NULL, false);
+    CHECK(xsnapDiskPlanRunOnline(plan, env.qemu->mon) == 0);
+    CHECK(xsnapTestQemuWrite(env.qemu, xsnapDiskPlanGetItem(plan, 0)->overlayNode,
+                             0x62, 65536) == 0);
+    xsnapTestQemuStop(env.qemu);
+    env.qemu = NULL;
+    CHECK(g_file_test(ovA, G_FILE_TEST_EXISTS));
+    CHECK(xsnapDiskPlanUndo(plan, NULL) == 0);
+    CHECK(!g_file_test(ovA, G_FILE_TEST_EXISTS));
+    CHECK(xsnapTestImageCheck(env.paths[0], "raw", 0x61, 0) == 0);
+    CHECK(xsnapTestImageCheck(env.paths[0], "raw", 0x62, 65536) == 0);
+    CHECK((info = xsnapQemuImgGetInfo(env.paths[1], NULL)));
+    CHECK(!xsnapQemuImgInfoHasSnapshot(info, "u2"));
+    ret = 0;
+ cleanup:
+    testEnvClear(&env);
+    return ret;
+}
+
+
 static gpointer
 testReleaseHolder(gpointer opaque)
 {
@@ -426,6 +537,11 @@ mymain(void)
     if (xsnapTestRun("8 disks, mixed formats and modes", testMixed, GSIZE_TO_POINTER(8)) < 0)
         ret = -1;
     if (xsnapTestRun("reuse an existing overlay", testReuse, NULL) < 0)
+        ret = -1;
+    if (xsnapTestRun("undo a completed plan online, keeping the guest's writes",
+                     testUndoOnline, NULL) < 0)
+        ret = -1;
+    if (xsnapTestRun("undo a completed plan after QEMU stopped", testUndoAfterQemu, NULL) < 0)
         ret = -1;
     if (xsnapTestRun("wait while the QMP socket is busy", testBusySocket, NULL) < 0)
         ret = -1;

@@ -156,7 +156,8 @@ dev_has fx1 xvdb 0xcd 1M 4k || fx_fail "xvdb after revert to s2"
 [ "$(vok snapshot-current fx1 --name)" = s2 ] || fx_fail "s2 is not current after revert"
 
 fx_step "revert to s1 (disk-only: external xvdb gets a fresh overlay)"
-vok snapshot-revert fx1 s1 --running >/dev/null
+vfail "must respawn guest to start inactive snapshot" snapshot-revert fx1 s1 --running
+vok snapshot-revert fx1 s1 --running --force >/dev/null
 fx_expect_state fx1 running
 dev_has fx1 xvda 0xab 0 64k || fx_fail "xvda after revert to s1"
 dev_has fx1 xvdb 0x5a 1M 4k || fx_fail "xvdb after revert to s1"
@@ -170,7 +171,7 @@ vok snapshot-revert fx1 s2 >/dev/null
 [ "$(mem fx1 12)" = "memory-at-s2" ] || fx_fail "memory after the second revert to s2"
 dev_has fx1 xvda 0xcd 0 64k || fx_fail "xvda after the second revert to s2"
 dev_has fx1 xvdb 0xcd 1M 4k || fx_fail "xvdb after the second revert to s2"
-vok snapshot-revert fx1 s1 --paused >/dev/null
+vok snapshot-revert fx1 s1 --paused --force >/dev/null
 fx_expect_state fx1 paused
 dev_has fx1 xvdb 0x5a 1M 4k || fx_fail "xvdb after the second revert to s1"
 vok snapshot-revert fx1 s2 --paused >/dev/null
@@ -199,7 +200,7 @@ dev_has fx1 xvdb 0xcd 1M 4k || fx_fail "xvdb lost data in the merge"
 fx_step "delete refused when two branches share the base"
 vok snapshot-create-as fx1 t1 --disk-only >/dev/null
 vok snapshot-create-as fx1 t2 --disk-only >/dev/null
-vok snapshot-revert fx1 t1 --running >/dev/null
+vok snapshot-revert fx1 t1 --running --force >/dev/null
 vok snapshot-create-as fx1 t3 --disk-only >/dev/null
 vfail "it has 2 children" snapshot-delete fx1 t1
 [ "$(vok snapshot-list fx1 --name | wc -l)" = 3 ] || fx_fail "a refused delete changed the list"

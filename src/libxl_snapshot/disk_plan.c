@@ -25,6 +25,9 @@
 #include "qemu_img.h"
 #include "util_error.h"
 
+/* Upper bound of the commit that takes an overlay back. */
+#define XSNAP_DISK_UNDO_COMMIT_TIMEOUT_MS (30 * 60 * 1000)
+
 XSNAP_ENUM_IMPL(xsnapDiskSnapshotMode, XSNAP_DISK_SNAPSHOT_LAST,
                 "no", "internal", "external");
 
@@ -321,6 +324,22 @@ xsnapDiskRemoveCreated(xsnapDiskPlanItem *item)
 }
 
 
+/* A new run starts: files and nodes of an earlier run are not its to undo. */
+static void
+xsnapDiskPlanForget(xsnapDiskPlan *plan)
+{
+    plan->completed = false;
+    plan->ranOnline = false;
+    for (size_t i = 0; i < plan->disks->len; i++) {
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
+
+        item->createdFile = false;
+        item->done = false;
+        g_clear_pointer(&item->overlayNode, g_free);
+    }
+}
+
+
 /* Checks each disk against what QEMU serves; records node names. */
 static int
 xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapBlockNodeList *list)
@@ -416,6 +435,7 @@ xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 
     if (xsnapDiskPlanValidate(plan) < 0)
         return -1;
+    xsnapDiskPlanForget(plan);
     if (!(list = xsnapQemuBlockQuery(mon)) ||
         xsnapDiskPlanMapOnline(plan, list) < 0)
         return -1;
@@ -460,8 +480,8 @@ xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
         xsnapDiskPlanUndoOnline(plan, mon, true);
         return -1;
     }
-    for (size_t i = 0; i < plan->disks->len; i++)
-        xsnapDiskPlanGetItem(plan, i)->createdFile = false;
+    plan->completed = true;
+    plan->ranOnline = true;
     return 0;
 
  error:
@@ -526,8 +546,10 @@ xsnapDiskPlanUndoOffline(xsnapDiskPlan *plan)
 int
 xsnapDiskPlanRunOffline(xsnapDiskPlan *plan)
 {
-    if (xsnapDiskPlanValidate(plan) < 0 ||
-        xsnapDiskPlanCheckOffline(plan) < 0)
+    if (xsnapDiskPlanValidate(plan) < 0)
+        return -1;
+    xsnapDiskPlanForget(plan);
+    if (xsnapDiskPlanCheckOffline(plan) < 0)
         return -1;
 
     for (size_t i = 0; i < plan->disks->len; i++) {
@@ -545,8 +567,58 @@ xsnapDiskPlanRunOffline(xsnapDiskPlan *plan)
         }
         item->done = true;
     }
-    for (size_t i = 0; i < plan->disks->len; i++)
-        xsnapDiskPlanGetItem(plan, i)->createdFile = false;
+    plan->completed = true;
+    plan->ranOnline = false;
+    return 0;
+}
+
+
+/* Takes back one disk of a completed plan; see xsnapDiskPlanUndo. */
+static int
+xsnapDiskPlanUndoItem(xsnapDiskPlan *plan, xsnapDiskPlanItem *item,
+                      xsnapQemuMonitor *mon)
+{
+    if (item->mode == XSNAP_DISK_SNAPSHOT_INTERNAL) {
+        if (xsnapDiskDeleteInternal(mon, item->target, item->path,
+                                    plan->snapName) < 0) {
+            if (xsnapGetLastErrorCode() != VIR_ERR_NO_DOMAIN_SNAPSHOT)
+                return -1;
+            xsnapResetLastError();
+        }
+        return 0;
+    }
+    if (item->mode != XSNAP_DISK_SNAPSHOT_EXTERNAL)
+        return 0;
+    /* Online the guest may have written to the overlay since: those
+     * writes belong to the disk, so they are merged, never dropped. */
+    if (plan->ranOnline &&
+        xsnapDiskCommit(mon, item->target, item->newPath, NULL, item->path,
+                        XSNAP_DISK_UNDO_COMMIT_TIMEOUT_MS, NULL, NULL) < 0)
+        return -1;
+    g_clear_pointer(&item->overlayNode, g_free);
+    xsnapDiskRemoveCreated(item);
+    return 0;
+}
+
+
+int
+xsnapDiskPlanUndo(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    g_autoptr(xsnapError) first = NULL;
+
+    if (!plan->completed)
+        return 0;
+    for (size_t k = plan->disks->len; k > 0; k--) {
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, k - 1);
+
+        if (xsnapDiskPlanUndoItem(plan, item, mon) < 0 && !first)
+            first = xsnapSaveLastError();
+    }
+    if (first) {
+        xsnapRestoreLastError(g_steal_pointer(&first));
+        return -1;
+    }
+    plan->completed = false;
     return 0;
 }
 

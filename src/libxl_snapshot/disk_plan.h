@@ -40,6 +40,8 @@ typedef struct _xsnapDiskPlan xsnapDiskPlan;
 struct _xsnapDiskPlan {
     char *snapName;
     GPtrArray *disks;     /* xsnapDiskPlanItem * */
+    bool completed;       /* the last run succeeded, so xsnapDiskPlanUndo applies */
+    bool ranOnline;       /* ... and it ran through QMP */
 };
 
 /* Test hook, called online after the preparation and before the transaction. */
@@ -81,6 +83,20 @@ int xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
 
 /* Same contract, offline through qemu-img (the domain is not running). */
 int xsnapDiskPlanRunOffline(xsnapDiskPlan *plan);
+
+/*
+ * Takes back a plan that completed, for an operation that failed after
+ * its disks were taken. Internal snapshots are deleted. An external
+ * overlay the plan put under a running disk is merged back into the
+ * previous image by an active commit and pivot, so writes the guest
+ * made since are kept, and its node is removed; the overlay file is
+ * removed only if the plan created it (never with reuse). With @mon
+ * NULL all of this is done on the files with qemu-img, for a domain
+ * that no longer runs; a plan that ran offline never needs @mon except
+ * to reach the internal snapshots of a domain started since. Every disk
+ * is tried; returns 0, or -1 with the first error.
+ */
+int xsnapDiskPlanUndo(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
 
 /*
  * The image each disk uses after the plan ran: newPath for external

@@ -206,7 +206,8 @@ xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live,
         return -1;
     if (progress) {
         if (virDomainGetInfo(dom, &info) == 0)
-            progress->total = (gint64)info.memory * 1024;
+            __atomic_store_n(&progress->total, (gint64)info.memory * 1024,
+                             __ATOMIC_RELAXED);
         thread = g_thread_new("xsnap-save-progress", xsnapHvWatchThread, &watch);
     }
     rc = libxl_domain_suspend(c, (uint32_t)domid, fd,
@@ -224,7 +225,8 @@ xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live,
     if (progress) {
         struct stat st;
         if (fstat(fd, &st) == 0)
-            progress->written = (gint64)st.st_size;
+            __atomic_store_n(&progress->written, (gint64)st.st_size,
+                             __ATOMIC_RELAXED);
     }
     return 0;
 }

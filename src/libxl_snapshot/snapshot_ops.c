@@ -38,50 +38,97 @@
 /* Upper bound of one disk commit. */
 #define XSNAP_OPS_COMMIT_TIMEOUT_MS (30 * 60 * 1000)
 
-/* ---- memory-save progress --------------------------------------------- */
+/* ---- jobs ---------------------------------------------------------------- */
 
-static GMutex progressLock;
-static GHashTable *progressTable;  /* domain UUID -> xsnapMemoryProgress */
+/*
+ * One entry per running operation, so that virDomainGetJobInfo can show
+ * it: the stock driver's own job is not held across our steps (see
+ * docs/architecture.md), so its job slots know nothing of ours. A list
+ * rather than a table keyed by UUID: the per-domain lock is keyed by
+ * UUID and name, so nothing guarantees one operation per UUID, and one
+ * entry must never replace and free another's counter while a save
+ * thread may still be writing it.
+ */
+typedef struct _xsnapOpsJob xsnapOpsJob;
+struct _xsnapOpsJob {
+    char *uuid;
+    xsnapOpsJobKind kind;
+    gint64 started;                 /* g_get_monotonic_time() */
+    bool memory;                    /* the memory phase began */
+    xsnapMemoryProgress progress;   /* written by the save's watcher */
+};
 
-static xsnapMemoryProgress *
-xsnapOpsProgressBegin(const char *uuid)
+static GMutex jobLock;
+static GSList *jobs;
+
+static xsnapOpsJob *
+xsnapOpsJobBegin(const char *uuid, xsnapOpsJobKind kind)
 {
-    xsnapMemoryProgress *p = g_new0(xsnapMemoryProgress, 1);
+    xsnapOpsJob *job = g_new0(xsnapOpsJob, 1);
 
-    g_mutex_lock(&progressLock);
-    if (!progressTable)
-        progressTable = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                              g_free, g_free);
-    g_hash_table_replace(progressTable, g_strdup(uuid), p);
-    g_mutex_unlock(&progressLock);
-    return p;
+    job->uuid = g_strdup(uuid);
+    job->kind = kind;
+    job->started = g_get_monotonic_time();
+    g_mutex_lock(&jobLock);
+    jobs = g_slist_prepend(jobs, job);
+    g_mutex_unlock(&jobLock);
+    return job;
 }
 
 
 static void
-xsnapOpsProgressEnd(const char *uuid)
+xsnapOpsJobEnd(xsnapOpsJob *job)
 {
-    g_mutex_lock(&progressLock);
-    if (progressTable)
-        g_hash_table_remove(progressTable, uuid);
-    g_mutex_unlock(&progressLock);
+    if (!job)
+        return;
+    g_mutex_lock(&jobLock);
+    jobs = g_slist_remove(jobs, job);
+    g_mutex_unlock(&jobLock);
+    g_free(job->uuid);
+    g_free(job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xsnapOpsJob, xsnapOpsJobEnd);
+
+
+/* The counter the memory save updates, from now on visible in the job. */
+static xsnapMemoryProgress *
+xsnapOpsJobMemoryBegin(xsnapOpsJob *job)
+{
+    g_mutex_lock(&jobLock);
+    job->memory = true;
+    g_mutex_unlock(&jobLock);
+    return &job->progress;
 }
 
 
 int
-xsnapOpsGetMemoryProgress(const char *uuid, long long *written,
-                          long long *total)
+xsnapOpsGetJob(const char *uuid, xsnapOpsJobInfo *info)
 {
-    xsnapMemoryProgress *p;
+    GSList *l;
     int ret = 0;
 
-    g_mutex_lock(&progressLock);
-    if (progressTable && (p = g_hash_table_lookup(progressTable, uuid))) {
-        *written = __atomic_load_n(&p->written, __ATOMIC_RELAXED);
-        *total = p->total;
+    g_mutex_lock(&jobLock);
+    for (l = jobs; l; l = l->next) {
+        xsnapOpsJob *job = l->data;
+
+        if (!g_str_equal(job->uuid, uuid))
+            continue;
+        memset(info, 0, sizeof(*info));
+        info->kind = job->kind;
+        info->elapsedMs = (unsigned long long)(g_get_monotonic_time() - job->started) / 1000;
+        info->memory = job->memory;
+        if (job->memory) {
+            gint64 written = __atomic_load_n(&job->progress.written, __ATOMIC_RELAXED);
+            gint64 total = __atomic_load_n(&job->progress.total, __ATOMIC_RELAXED);
+
+            info->written = (unsigned long long)MAX(written, 0);
+            info->total = (unsigned long long)MAX(total, 0);
+        }
         ret = 1;
+        break;
     }
-    g_mutex_unlock(&progressLock);
+    g_mutex_unlock(&jobLock);
     return ret;
 }
 
@@ -330,18 +377,23 @@ struct _xsnapCreateCtx {
     char *liveXML;             /* live config, or NULL when inactive */
     xsnapOpsDisks disks;       /* disks of the persistent config */
     xsnapDiskPlan *plan;
+    xsnapOpsJob *job;
 
     xsnapSnapshotJournal *journal;
 
-    bool memoryCreated;        /* we created def->memoryFile */
+    bool memoryCreated;        /* we created @memoryFile */
+    char *memoryFile;          /* def->memoryFile, kept once def is in the tree */
     bool paused;               /* we paused the domain */
     bool suspended;            /* memory saved, domain suspended by us */
+    bool halted;               /* we destroyed the domain after its snapshot */
+    bool configDefined;        /* we redefined the persistent config */
 };
 
 static void
 xsnapCreateCtxClear(xsnapCreateCtx *c)
 {
     xsnapSnapshotDefFree(c->def);
+    g_free(c->memoryFile);
     g_free(c->inactiveXML);
     g_free(c->liveXML);
     xsnapOpsDisksClear(&c->disks);
@@ -671,11 +723,12 @@ xsnapCreateSaveMemory(xsnapCreateCtx *c)
         return -1;
     }
     c->memoryCreated = true;
+    c->memoryFile = g_strdup(c->def->memoryFile);
     if (xsnapMemoryImageWriteHeader(fd, xml, XSNAP_OPS_MEMORY_XML_SLACK) < 0) {
         close(fd);
         return -1;
     }
-    progress = xsnapOpsProgressBegin(c->snaps->uuid);
+    progress = xsnapOpsJobMemoryBegin(c->job);
     rc = c->hv->saveMemory(c->dom, fd,
                            c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_LIVE, progress);
     if (rc == 0 && fsync(fd) < 0) {
@@ -684,7 +737,6 @@ xsnapCreateSaveMemory(xsnapCreateCtx *c)
         rc = -1;
         c->suspended = true;
     }
-    xsnapOpsProgressEnd(c->snaps->uuid);
     if (close(fd) < 0 && rc == 0) {
         xsnapReportSystemError(errno, _("cannot write memory snapshot file '%1$s'"),
                                c->def->memoryFile);
@@ -697,7 +749,12 @@ xsnapCreateSaveMemory(xsnapCreateCtx *c)
 }
 
 
-/* Undo of the memory step: the domain runs on, the image goes. */
+/*
+ * Undo of the memory step: the domain runs on, the image goes. A domain
+ * halted after its snapshot is brought back from that image, which
+ * names the disks as they were before the snapshot, so this runs after
+ * the disks were taken back.
+ */
 static void
 xsnapCreateUndoMemory(xsnapCreateCtx *c)
 {
@@ -706,7 +763,11 @@ xsnapCreateUndoMemory(xsnapCreateCtx *c)
     if (c->suspended &&
         c->hv->continueAfterSave(c->dom, c->state == VIR_DOMAIN_PAUSED) == 0)
         c->suspended = false;
-    if (c->memoryCreated && unlink(c->def->memoryFile) == 0)
+    if (c->halted && c->memoryCreated &&
+        c->hv->restore(c->dom, c->memoryFile,
+                       c->state == VIR_DOMAIN_PAUSED ? VIR_DOMAIN_SAVE_PAUSED : 0) == 0)
+        c->halted = false;
+    if (c->memoryCreated && !c->halted && unlink(c->memoryFile) == 0)
         c->memoryCreated = false;
     xsnapRestoreLastError(g_steal_pointer(&saved));
 }
@@ -767,13 +828,70 @@ xsnapCreateUpdateConfig(xsnapCreateCtx *c)
     }
     if (g_hash_table_size(moved) == 0)
         return 0;
-    if (!(xml = xsnapOpsDomainSetDiskSources(c->inactiveXML, moved, NULL)))
+    if (!(xml = xsnapOpsDomainSetDiskSources(c->inactiveXML, moved, NULL)) ||
+        c->hv->define(c->dom, xml) < 0)
         return -1;
-    return c->hv->define(c->dom, xml);
+    c->configDefined = true;
+    return 0;
 }
 
 
-/* Runs the disks and memory; on failure everything is undone. */
+static void
+xsnapCreateUndoConfig(xsnapCreateCtx *c)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+    if (c->configDefined && c->hv->define(c->dom, c->inactiveXML) == 0)
+        c->configDefined = false;
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+}
+
+
+/*
+ * Undo of the disk step, through the device model while the domain
+ * still runs there (also if another client started it since an offline
+ * plan ran), else on the files.
+ */
+static void
+xsnapCreateUndoDisks(xsnapCreateCtx *c)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+    g_autoptr(xsnapQemuMonitor) mon = NULL;
+    int state;
+
+    if (!c->plan || !c->plan->completed)
+        return;
+    state = c->hv->state(c->dom, NULL);
+    if (state >= 0 && state != VIR_DOMAIN_SHUTOFF &&
+        !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
+        g_warning("cannot reach the device model of domain '%s' to take back the disks of snapshot '%s': %s",
+                  c->snaps->name, c->plan->snapName, xsnapGetLastErrorMessage());
+    if ((state == VIR_DOMAIN_SHUTOFF || mon) &&
+        xsnapDiskPlanUndo(c->plan, mon) < 0)
+        g_warning("cannot take back the disks of snapshot '%s' of domain '%s': %s",
+                  c->plan->snapName, c->snaps->name, xsnapGetLastErrorMessage());
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+}
+
+
+/*
+ * Undoes whatever the create did, newest first: the disks while the
+ * domain is still suspended or paused where it is, then the memory
+ * (the domain runs on, or comes back from its image after --halt),
+ * then the pause, then the persistent config. The caller's error stays.
+ */
+static void
+xsnapCreateUndo(xsnapCreateCtx *c)
+{
+    xsnapCreateUndoDisks(c);
+    xsnapCreateUndoMemory(c);
+    xsnapCreateUndoPause(c);
+    if (!c->plan || !c->plan->completed)
+        xsnapCreateUndoConfig(c);
+}
+
+
+/* Runs the disks and memory; on failure the caller runs xsnapCreateUndo. */
 static int
 xsnapCreateExecute(xsnapCreateCtx *c)
 {
@@ -795,10 +913,8 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     if (c->def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
         if (xsnapFaultPoint("create:memory") < 0)
             return -1;
-        if (xsnapCreateSaveMemory(c) < 0) {
-            xsnapCreateUndoMemory(c);
+        if (xsnapCreateSaveMemory(c) < 0)
             return -1;
-        }
     } else if (xsnapFaultPoint("create:pause") < 0 || xsnapCreatePause(c) < 0) {
         return -1;
     }
@@ -807,11 +923,8 @@ xsnapCreateExecute(xsnapCreateCtx *c)
         xsnapCreateCheckState(c, true) < 0 ||
         (c->plan->disks->len > 0 &&
          (!(mon = xsnapOpsMonitorOpen(c->hv, c->dom)) ||
-          xsnapDiskPlanRunOnline(c->plan, mon) < 0))) {
-        xsnapCreateUndoMemory(c);
-        xsnapCreateUndoPause(c);
+          xsnapDiskPlanRunOnline(c->plan, mon) < 0)))
         return -1;
-    }
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
     xsnapOpsJournalStep(c->journal, "disks-done");
 
@@ -820,6 +933,7 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     if (halt) {
         if (c->hv->destroy(c->dom) < 0)
             return -1;
+        c->halted = c->suspended;
         c->suspended = false;
         c->paused = false;
         return 0;
@@ -846,19 +960,28 @@ xsnapCreateWriteMetadata(xsnapCreateCtx *c, char **createdName)
     xsnapSnapshotObjList *list = c->snaps->list;
     const char *current = xsnapSnapshotObjListGetCurrentName(list);
     xsnapSnapshotObj *obj;
+    g_autofree char *name = g_strdup(c->def->name);
 
-    *createdName = g_strdup(c->def->name);
-    if (c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA)
+    if (c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA) {
+        *createdName = g_steal_pointer(&name);
         return 0;
+    }
     g_free(c->def->parent_name);
     c->def->parent_name = g_strdup(current);
     if (!(obj = xsnapSnapshotObjListAdd(list, &c->def)))
         return -1;
     if (xsnapSnapshotStoreSave(store, c->snaps->name, list, obj, false) < 0 ||
         xsnapSnapshotStoreSetCurrent(store, c->snaps->name, list, obj) < 0) {
-        xsnapDriverStateInvalidate(c->snaps);
+        g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+        /* The snapshot's data is about to be taken back: its metadata
+         * goes first, from the store and the tree. */
+        if (xsnapSnapshotStoreDelete(store, c->snaps->name, list, obj, 0) < 0)
+            xsnapDriverStateInvalidate(c->snaps);
+        xsnapRestoreLastError(g_steal_pointer(&saved));
         return -1;
     }
+    *createdName = g_steal_pointer(&name);
     return 0;
 }
 
@@ -867,9 +990,11 @@ int
 xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                const char *xml, unsigned int flags, char **createdName)
 {
+    /* Declared first, so that it ends last, after the context's undo. */
+    g_autoptr(xsnapOpsJob) job = xsnapOpsJobBegin(snaps->uuid, XSNAP_OPS_JOB_CREATE);
     g_auto(xsnapCreateCtx) c = { .dom = dom, .snaps = snaps,
-                                 .hv = xsnapHypervisorGet(), .flags = flags };
-    int rc = -1;
+                                 .hv = xsnapHypervisorGet(), .flags = flags,
+                                 .job = job };
 
     *createdName = NULL;
     if (xsnapCreateCheckFlags(flags) < 0 ||
@@ -879,23 +1004,23 @@ xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
         xsnapCreatePrepare(&c) < 0 ||
         xsnapCreateJournalBegin(&c) < 0)
         return -1;
-    if (xsnapCreateExecute(&c) < 0)
-        goto end;
-    if (!c.active && xsnapCreateCheckState(&c, false) < 0) {
-        /* Started while qemu-img ran: the images may be in use. */
-        goto end;
-    }
-    if (xsnapFaultPoint("create:config") < 0 ||
+    /* Offline, a domain started while qemu-img ran may use the images. */
+    if (xsnapCreateExecute(&c) < 0 ||
+        (!c.active && xsnapCreateCheckState(&c, false) < 0) ||
+        xsnapFaultPoint("create:config") < 0 ||
         xsnapCreateUpdateConfig(&c) < 0)
-        goto end;
+        goto error;
     xsnapOpsJournalStep(c.journal, "config-done");
-    if (xsnapFaultPoint("create:metadata") < 0)
-        goto end;
-    rc = xsnapCreateWriteMetadata(&c, createdName);
-
- end:
+    if (xsnapFaultPoint("create:metadata") < 0 ||
+        xsnapCreateWriteMetadata(&c, createdName) < 0)
+        goto error;
     xsnapOpsJournalEnd(c.journal);
-    return rc;
+    return 0;
+
+ error:
+    xsnapCreateUndo(&c);
+    xsnapOpsJournalEnd(c.journal);
+    return -1;
 }
 
 
@@ -913,7 +1038,10 @@ struct _xsnapRevertCtx {
     GHashTable *moved;         /* target -> fresh overlay (external disks) */
     GPtrArray *created;        /* overlays created, removed on failure */
     char *configXML;           /* the snapshot's config with the overlays */
+    char *prevConfigXML;       /* the persistent config before the revert */
     bool withMemory;
+    bool configDefined;        /* we made @configXML the persistent config */
+    bool started;              /* we restored or started the domain */
     xsnapSnapshotJournal *journal;
 };
 
@@ -924,6 +1052,7 @@ xsnapRevertCtxClear(xsnapRevertCtx *c)
     g_clear_pointer(&c->moved, g_hash_table_unref);
     g_clear_pointer(&c->created, g_ptr_array_unref);
     g_free(c->configXML);
+    g_free(c->prevConfigXML);
     xsnapSnapshotJournalFree(c->journal);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(xsnapRevertCtx, xsnapRevertCtxClear);
@@ -958,6 +1087,21 @@ xsnapRevertValidate(xsnapRevertCtx *c)
     }
     c->withMemory = (def->state == XSNAP_SNAPSHOT_STATE_RUNNING ||
                      def->state == XSNAP_SNAPSHOT_STATE_PAUSED);
+    /* As libvirt: booting a snapshot without memory in place of a guest
+     * that runs must be asked for, since the guest is killed. */
+    if (!(c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_FORCE) && !c->withMemory &&
+        (c->flags & (VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING |
+                     VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED))) {
+        int state = c->hv->state(c->dom, NULL);
+
+        if (state < 0)
+            return -1;
+        if (state != VIR_DOMAIN_SHUTOFF) {
+            xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY, "%s",
+                             _("must respawn guest to start inactive snapshot"));
+            return -1;
+        }
+    }
     if (!(c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_FORCE) && !c->withMemory &&
         virDomainHasManagedSaveImage(c->dom, 0) == 1) {
         xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY, "%s",
@@ -1028,13 +1172,20 @@ xsnapRevertJournalDisks(xsnapRevertCtx *c)
 }
 
 
-/* Stops the domain if it runs. Not undone: libvirt's revert does the same. */
+/*
+ * Stops the domain if it runs. Not undone: libvirt's revert does the
+ * same. The persistent config is kept first, for the undo of the steps
+ * that follow.
+ */
 static int
 xsnapRevertStop(xsnapRevertCtx *c)
 {
     int state = c->hv->state(c->dom, NULL);
 
     if (state < 0)
+        return -1;
+    if (virDomainIsPersistent(c->dom) == 1 &&
+        !(c->prevConfigXML = c->hv->getXML(c->dom, true)))
         return -1;
     if (state == VIR_DOMAIN_SHUTOFF)
         return 0;
@@ -1047,6 +1198,55 @@ xsnapRevertUndoDisks(xsnapRevertCtx *c)
 {
     for (size_t i = 0; c->created && i < c->created->len; i++)
         unlink(g_ptr_array_index(c->created, i));
+    g_clear_pointer(&c->created, g_ptr_array_unref);
+}
+
+
+/* The persistent config follows the snapshot, so that a later start
+ * uses the reverted disks. */
+static int
+xsnapRevertDefine(xsnapRevertCtx *c)
+{
+    if (virDomainIsPersistent(c->dom) != 1 && c->withMemory)
+        return 0;
+    if (c->hv->define(c->dom, c->configXML) < 0)
+        return -1;
+    c->configDefined = true;
+    return 0;
+}
+
+
+/*
+ * Undo of everything after the stop: the domain we brought up goes
+ * down again, the persistent config is the one from before, and the
+ * fresh overlays go. The domain is left shut off with its config and
+ * external disks as before the revert; internal snapshots already
+ * applied to their images stay applied.
+ */
+static void
+xsnapRevertUndo(xsnapRevertCtx *c)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+    if (c->started) {
+        int state = c->hv->state(c->dom, NULL);
+
+        if (state >= 0 && state != VIR_DOMAIN_SHUTOFF &&
+            c->hv->destroy(c->dom) < 0) {
+            /* Its device model still uses the overlays: keep them. */
+            g_warning("cannot stop domain '%s' after its failed revert: %s",
+                      c->snaps->name, xsnapGetLastErrorMessage());
+            xsnapRestoreLastError(g_steal_pointer(&saved));
+            return;
+        }
+        c->started = false;
+    }
+    if (c->configDefined && c->prevConfigXML &&
+        c->hv->define(c->dom, c->prevConfigXML) == 0)
+        c->configDefined = false;
+    if (!c->configDefined)
+        xsnapRevertUndoDisks(c);
+    xsnapRestoreLastError(g_steal_pointer(&saved));
 }
 
 
@@ -1126,7 +1326,10 @@ xsnapRevertRestore(xsnapRevertCtx *c)
         (def->state == XSNAP_SNAPSHOT_STATE_PAUSED &&
          !(c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING)))
         flags |= VIR_DOMAIN_SAVE_PAUSED;
-    return c->hv->restore(c->dom, def->memoryFile, flags);
+    if (c->hv->restore(c->dom, def->memoryFile, flags) < 0)
+        return -1;
+    c->started = true;
+    return 0;
 }
 
 
@@ -1136,8 +1339,67 @@ xsnapRevertStart(xsnapRevertCtx *c)
     if (!(c->flags & (VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING |
                       VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED)))
         return 0;
-    return c->hv->start(c->dom, (c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED) ?
-                        VIR_DOMAIN_START_PAUSED : 0);
+    if (c->hv->start(c->dom, (c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED) ?
+                     VIR_DOMAIN_START_PAUSED : 0) < 0)
+        return -1;
+    c->started = true;
+    return 0;
+}
+
+
+static int
+xsnapRevertSetCurrent(xsnapRevertCtx *c)
+{
+    if (xsnapSnapshotStoreSetCurrent(xsnapDriverStateGetStore(), c->snaps->name,
+                                     c->snaps->list, c->obj) < 0) {
+        xsnapDriverStateInvalidate(c->snaps);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* The steps after the stop, each recorded in the journal once done. On
+ * failure the caller runs xsnapRevertUndo(). */
+static int
+xsnapRevertApply(xsnapRevertCtx *c)
+{
+    if (xsnapFaultPoint("revert:disks") < 0 ||
+        xsnapRevertDisks(c) < 0)
+        return -1;
+    xsnapRevertJournalDisks(c);
+    if (xsnapFaultPoint("revert:config") < 0 ||
+        xsnapRevertDefine(c) < 0)
+        return -1;
+    xsnapOpsJournalStep(c->journal, "config-done");
+    if (xsnapFaultPoint(c->withMemory ? "revert:restore" : "revert:start") < 0 ||
+        (c->withMemory ? xsnapRevertRestore(c) < 0 : xsnapRevertStart(c) < 0))
+        return -1;
+    xsnapOpsJournalStep(c->journal, "domain-done");
+    if (xsnapFaultPoint("revert:metadata") < 0 ||
+        xsnapRevertSetCurrent(c) < 0)
+        return -1;
+    return 0;
+}
+
+
+static int
+xsnapRevertRun(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+               xsnapSnapshotObj *obj, unsigned int flags)
+{
+    g_auto(xsnapRevertCtx) c = { .dom = dom, .snaps = snaps,
+                                 .hv = xsnapHypervisorGet(), .obj = obj,
+                                 .flags = flags };
+    int rc = -1;
+
+    if (xsnapRevertValidate(&c) < 0 ||
+        xsnapRevertJournalBegin(&c) < 0)
+        return -1;
+    if (xsnapFaultPoint("revert:stop") == 0 && xsnapRevertStop(&c) == 0 &&
+        (rc = xsnapRevertApply(&c)) < 0)
+        xsnapRevertUndo(&c);
+    xsnapOpsJournalEnd(c.journal);
+    return rc;
 }
 
 
@@ -1145,48 +1407,11 @@ int
 xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                xsnapSnapshotObj *obj, unsigned int flags)
 {
-    g_auto(xsnapRevertCtx) c = { .dom = dom, .snaps = snaps,
-                                 .hv = xsnapHypervisorGet(), .obj = obj,
-                                 .flags = flags };
-    bool persistent;
-    int rc = -1;
+    xsnapOpsJob *job = xsnapOpsJobBegin(snaps->uuid, XSNAP_OPS_JOB_REVERT);
+    int ret = xsnapRevertRun(dom, snaps, obj, flags);
 
-    if (xsnapRevertValidate(&c) < 0 ||
-        xsnapRevertJournalBegin(&c) < 0)
-        return -1;
-    if (xsnapFaultPoint("revert:stop") < 0 ||
-        xsnapRevertStop(&c) < 0 ||
-        xsnapFaultPoint("revert:disks") < 0 ||
-        xsnapRevertDisks(&c) < 0)
-        goto end;
-    xsnapRevertJournalDisks(&c);
-    persistent = virDomainIsPersistent(dom) == 1;
-
-    /* The persistent config follows the snapshot, so that a later
-     * start uses the reverted disks. */
-    if (xsnapFaultPoint("revert:config") < 0 ||
-        ((persistent || !c.withMemory) && c.hv->define(dom, c.configXML) < 0)) {
-        xsnapRevertUndoDisks(&c);
-        goto end;
-    }
-    xsnapOpsJournalStep(c.journal, "config-done");
-    if (xsnapFaultPoint(c.withMemory ? "revert:restore" : "revert:start") < 0 ||
-        (c.withMemory ? xsnapRevertRestore(&c) < 0 : xsnapRevertStart(&c) < 0))
-        goto end;
-    xsnapOpsJournalStep(c.journal, "domain-done");
-    if (xsnapFaultPoint("revert:metadata") < 0)
-        goto end;
-
-    if (xsnapSnapshotStoreSetCurrent(xsnapDriverStateGetStore(), snaps->name,
-                                     snaps->list, obj) < 0) {
-        xsnapDriverStateInvalidate(snaps);
-        goto end;
-    }
-    rc = 0;
-
- end:
-    xsnapOpsJournalEnd(c.journal);
-    return rc;
+    xsnapOpsJobEnd(job);
+    return ret;
 }
 
 
@@ -1422,8 +1647,50 @@ xsnapDeleteRepointChildren(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
 }
 
 
-/* Deletes the data of one snapshot: internal disk snapshots, merged
- * external overlays, the memory image. Metadata is left to the caller. */
+/*
+ * True when external disk @sd was merged by an earlier delete of the
+ * same snapshot that failed afterwards: its overlay is gone and the
+ * frozen image @base is in the disk's chain (@activePath, @format).
+ */
+static bool
+xsnapDeleteAlreadyMerged(const xsnapSnapshotDiskDef *sd, const char *activePath,
+                         const char *format, const char *base)
+{
+    g_autoptr(GPtrArray) chain = NULL;
+
+    if (access(sd->path, F_OK) == 0 || errno != ENOENT)
+        return false;
+    if (!(chain = xsnapOpsChain(activePath, format))) {
+        xsnapResetLastError();
+        return false;
+    }
+    return xsnapOpsChainHas(chain, base);
+}
+
+
+/* The persistent config follows the disks that were merged into their
+ * base while they ran (@moved: target -> base). */
+static int
+xsnapDeleteUpdateConfig(xsnapDeleteCtx *c, const char *inactiveXML,
+                        GHashTable *moved, GHashTable *formats)
+{
+    g_autofree char *xml = NULL;
+
+    if (g_hash_table_size(moved) == 0)
+        return 0;
+    if (!(xml = xsnapOpsDomainSetDiskSources(inactiveXML, moved, formats)))
+        return -1;
+    return c->hv->define(c->dom, xml);
+}
+
+
+/*
+ * Deletes the data of one snapshot: internal disk snapshots, merged
+ * external overlays, the memory image. Metadata is left to the caller.
+ * Merges cannot be taken back: once one is done, a failure still makes
+ * the persistent config follow the merged disks, and a later delete of
+ * the same snapshot skips the disks already done.
+ */
 static int
 xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
 {
@@ -1434,6 +1701,7 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
     g_autoptr(xsnapQemuMonitor) mon = NULL;
     g_autoptr(GHashTable) moved = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) formats = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) merged = g_hash_table_new(g_str_hash, g_str_equal);
     bool needMonitor = false;
 
     if (!(inactiveXML = c->hv->getXML(c->dom, true)) ||
@@ -1455,6 +1723,11 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
                              def->name, sd->name);
             return -1;
         }
+        if (xsnapDeleteAlreadyMerged(sd, now->path, xsnapOpsDiskFormat(now),
+                                     then->path)) {
+            g_hash_table_add(merged, sd->name);
+            continue;
+        }
         if (xsnapDeleteCheckExternal(c, obj, sd, now->path, xsnapOpsDiskFormat(now),
                                      then->path) < 0)
             return -1;
@@ -1474,7 +1747,7 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
         const xsnapDomainDiskDef *then = xsnapOpsFindDomainDisk(frozen.list, frozen.n, sd->name);
 
         if (xsnapFaultPoint("delete:disk") < 0)
-            return -1;
+            goto error;
         if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL) {
             const char *path = then && then->path ? then->path : now ? now->path : NULL;
             bool inQemu = now && now->path && path && xsnapOpsSameFile(now->path, path);
@@ -1485,15 +1758,16 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
                                         def->name) < 0) {
                 /* Already gone (deleted by hand, or its image reverted away). */
                 if (xsnapGetLastErrorCode() != VIR_ERR_NO_DOMAIN_SNAPSHOT)
-                    return -1;
+                    goto error;
                 xsnapResetLastError();
             }
-        } else if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
+        } else if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL &&
+                   !g_hash_table_contains(merged, sd->name)) {
             bool isActive = xsnapOpsSameFile(now->path, sd->path);
 
             if (xsnapDiskCommit(mon, sd->name, now->path, sd->path, then->path,
                                 XSNAP_OPS_COMMIT_TIMEOUT_MS, NULL, NULL) < 0)
-                return -1;
+                goto error;
             /* From here the overlay is stale: never merge it again. */
             xsnapOpsJournalDiskDone(c->journal, sd->name, "merged");
             if (isActive) {
@@ -1502,20 +1776,17 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
             }
             if (xsnapDeleteRepointChildren(c, obj, sd->name, sd->path, then->path,
                                            xsnapOpsDiskFormat(then)) < 0)
-                return -1;
+                goto error;
             if (unlink(sd->path) < 0 && errno != ENOENT)
                 g_warning("cannot remove merged overlay '%s'", sd->path);
         }
     }
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
-    if (xsnapFaultPoint("delete:config") < 0)
-        return -1;
-    if (g_hash_table_size(moved) > 0) {
-        g_autofree char *xml = xsnapOpsDomainSetDiskSources(inactiveXML, moved, formats);
-        if (!xml || c->hv->define(c->dom, xml) < 0)
-            return -1;
-    }
+    if (xsnapFaultPoint("delete:config") < 0 ||
+        xsnapDeleteUpdateConfig(c, inactiveXML, moved, formats) < 0)
+        goto error;
+    g_hash_table_remove_all(moved);
     if (xsnapFaultPoint("delete:memory") < 0)
         return -1;
     if (def->memoryFile && unlink(def->memoryFile) < 0 && errno != ENOENT) {
@@ -1524,6 +1795,18 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
         return -1;
     }
     return 0;
+
+ error:
+    /* A disk that runs on its base now must start from it too. */
+    if (g_hash_table_size(moved) > 0) {
+        g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+        if (xsnapDeleteUpdateConfig(c, inactiveXML, moved, formats) < 0)
+            g_warning("cannot point the config of domain '%s' at its merged disks: %s",
+                      c->snaps->name, xsnapGetLastErrorMessage());
+        xsnapRestoreLastError(g_steal_pointer(&saved));
+    }
+    return -1;
 }
 
 
@@ -1572,8 +1855,8 @@ xsnapDeleteCollect(xsnapSnapshotObj *obj, void *opaque)
 }
 
 
-int
-xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+static int
+xsnapDeleteRun(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                xsnapSnapshotObj *obj, unsigned int flags)
 {
     xsnapDeleteCtx c = { .dom = dom, .snaps = snaps, .hv = xsnapHypervisorGet() };
@@ -1639,4 +1922,16 @@ xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
             return -1;
     }
     return 0;
+}
+
+
+int
+xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+               xsnapSnapshotObj *obj, unsigned int flags)
+{
+    xsnapOpsJob *job = xsnapOpsJobBegin(snaps->uuid, XSNAP_OPS_JOB_DELETE);
+    int ret = xsnapDeleteRun(dom, snaps, obj, flags);
+
+    xsnapOpsJobEnd(job);
+    return ret;
 }

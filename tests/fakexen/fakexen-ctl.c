@@ -39,9 +39,40 @@ fxCtlUsage(FILE *out)
           "  mem-hash DOM                  SHA-256 of the guest memory\n"
           "  qmp-path DOM                  the device model's QMP socket (libxl's)\n"
           "  qmp DOM JSON                  sends one QMP command, prints the reply\n"
+          "  save-rate KIB                 suspends write guest memory at KIB KiB/s (0: no limit)\n"
           "  cleanup                       stops every device model, empties the table\n"
           "  ns-init STOPFILE PIDFILE      (fakexen-host) first process of the host\n",
           out);
+}
+
+static int
+fxCtlSaveRate(const char *arg)
+{
+    g_autofree char *path = g_build_filename(fxStateDir(), "save-rate-kib", NULL);
+    g_autofree char *text = NULL;
+    char *end = NULL;
+    guint64 kib = g_ascii_strtoull(arg, &end, 10);
+    g_autoptr(GError) err = NULL;
+
+    if (!end || end == arg || *end) {
+        fprintf(stderr, "fakexen-ctl: bad rate '%s'\n", arg);
+        return 1;
+    }
+    if (kib == 0) {
+        if (unlink(path) < 0 && errno != ENOENT) {
+            fprintf(stderr, "fakexen-ctl: %s: %s\n", path, g_strerror(errno));
+            return 1;
+        }
+        return 0;
+    }
+    text = g_strdup_printf("%" G_GUINT64_FORMAT "\n", kib);
+    if (g_mkdir_with_parents(fxStateDir(), 0755) < 0 ||
+        !g_file_set_contents(path, text, -1, &err)) {
+        fprintf(stderr, "fakexen-ctl: %s: %s\n", path,
+                err ? err->message : g_strerror(errno));
+        return 1;
+    }
+    return 0;
 }
 
 static int
@@ -448,6 +479,8 @@ main(int argc, char **argv)
     }
     if (g_str_equal(cmd, "qmp") && argc == 4)
         return fxCtlQmp(argv[2], argv[3]);
+    if (g_str_equal(cmd, "save-rate") && argc == 3)
+        return fxCtlSaveRate(argv[2]);
     if (g_str_equal(cmd, "cleanup") && argc == 2)
         return fxCtlCleanup();
     if (g_str_equal(cmd, "ns-init") && argc == 4)

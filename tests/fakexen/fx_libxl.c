@@ -644,6 +644,33 @@ fxGetLE64(const unsigned char *p)
     return v;
 }
 
+/* Writes the guest memory no faster than fxSaveRateKib(), so that a
+ * test can watch a save in progress. */
+static int
+fxWritePaced(int fd, const unsigned char *blob, uint64_t size)
+{
+    uint64_t rate = fxSaveRateKib() * 1024;
+    gint64 start = g_get_monotonic_time();
+    uint64_t chunk;
+    uint64_t done = 0;
+
+    if (rate == 0)
+        return fxWriteFull(fd, blob, size);
+    chunk = MAX(rate / 10, 4096);
+    while (done < size) {
+        uint64_t n = MIN(chunk, size - done);
+        gint64 due;
+
+        if (fxWriteFull(fd, blob + done, n) < 0)
+            return -1;
+        done += n;
+        due = start + (gint64)(done * G_USEC_PER_SEC / rate);
+        if (due > g_get_monotonic_time())
+            g_usleep((gulong)(due - g_get_monotonic_time()));
+    }
+    return 0;
+}
+
 static int
 fxStreamWrite(int fd, const unsigned char *blob, uint64_t size)
 {
@@ -664,7 +691,7 @@ fxStreamWrite(int fd, const unsigned char *blob, uint64_t size)
     if (fxWriteFull(fd, hdr, sizeof(hdr)) < 0 ||
         fxWriteFull(fd, rec, sizeof(rec)) < 0 ||
         fxWriteFull(fd, body, sizeof(body)) < 0 ||
-        fxWriteFull(fd, blob, size) < 0 ||
+        fxWritePaced(fd, blob, size) < 0 ||
         fxWriteFull(fd, zeros, (8 - bodylen % 8) % 8) < 0)
         return -1;
     fxPutBE32(rec, FX_REC_END);

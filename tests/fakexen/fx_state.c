@@ -89,6 +89,17 @@ fxMemBlobMax(void)
     return kib * 1024;
 }
 
+uint64_t
+fxSaveRateKib(void)
+{
+    g_autofree char *path = g_build_filename(fxStateDir(), "save-rate-kib", NULL);
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    return g_ascii_strtoull(text, NULL, 10);
+}
+
 int
 fxStateLock(void)
 {

@@ -60,6 +60,9 @@ const char *fxStateDir(void);
 const char *fxQmpDir(void);
 /* Size cap (bytes) of a guest-memory blob: FAKEXEN_MEM_MAX_KIB, default 4096. */
 uint64_t fxMemBlobMax(void);
+/* KiB per second at which a suspend writes guest memory, 0 for no
+ * limit: <state>/save-rate-kib, set with `fakexen-ctl save-rate`. */
+uint64_t fxSaveRateKib(void);
 
 /* Takes the table lock (exclusive); returns a token for fxStateUnlock or -1. */
 int fxStateLock(void);
