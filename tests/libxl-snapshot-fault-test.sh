@@ -403,8 +403,8 @@ fx_step "revert with memory"
 revert_cases fa cm 0x12
 [ "$(mem fa 9)" = "memory-cm" ] || fx_fail "memory after the revert to cm: $(mem fa 9)"
 
-fx_step "revert without memory, --running"
-revert_cases fa cd 0x11 --running
+fx_step "revert without memory, --running --force"
+revert_cases fa cd 0x11 --running --force
 
 fx_step "delete an internal snapshot with memory, running"
 delete_cases fa yes --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=no

@@ -377,6 +377,28 @@ vok snapshot-revert first f1 >/dev/null
 [ "$(mem first 12)" = "first-memory" ] || fx_fail "memory after revert to f1: $(mem first 12)"
 vok destroy first >/dev/null
 
+fx_step "revert to an internal snapshot whose image a later external one froze"
+qemu-img create -q -f qcow2 "$FX_DIR/ie.qcow2" 16M || fx_fail "qemu-img"
+domain_xml ie 7b "xvda:qcow2:$FX_DIR/ie.qcow2"
+vok define "$FX_DIR/ie.xml" >/dev/null
+vok start ie >/dev/null
+write ie xvda 0x31 0 4k
+vok snapshot-create-as ie i1 --disk-only >/dev/null
+write ie xvda 0x32 0 4k
+vok snapshot-create-as ie e1 --disk-only --diskspec xvda,snapshot=external >/dev/null
+write ie xvda 0x33 0 4k
+vfail "is frozen by external snapshot 'e1'" snapshot-revert ie i1
+fx_expect_state ie running
+[ "$(served ie xvda)" = "$FX_DIR/ie.e1" ] || fx_fail "a refused revert moved the disk"
+has qcow2 "$FX_DIR/ie.qcow2" 0x32 0 4k || fx_fail "a refused revert changed the image e1 froze"
+dev_has ie xvda 0x33 0 4k || fx_fail "a refused revert changed the guest's disk"
+[ "$(vok snapshot-current ie --name)" = "e1" ] || fx_fail "a refused revert moved current"
+# Once e1 is merged away nothing else rests on the image.
+vok snapshot-delete ie e1 >/dev/null
+vok snapshot-revert ie i1 >/dev/null
+fx_expect_state ie "shut off"
+has qcow2 "$FX_DIR/ie.qcow2" 0x31 0 4k || fx_fail "revert to i1 after e1 went"
+
 fx_step "a guest going away, or a stub-domain device model, is refused"
 listed=$(vok snapshot-list first --name)
 files=$(fx_inhost ls "$store/first")

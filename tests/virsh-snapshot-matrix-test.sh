@@ -257,15 +257,19 @@ fx_inhost test -e "$store/mx/nm.xml" && fx_fail "--no-metadata wrote a file"
 [ "$(image_of xvdb)" = "$D/d1.s2" ] || fx_fail "xvdb moved although snapshot=no"
 record no-metadata
 
-fx_step "running: --live, external memory and disks"
+# xvda stays internal: an external xvda would freeze d0.qcow2, which
+# holds s1's and s2's internal snapshots, and reverting to them would
+# then be refused (see "refused: revert" in the shut-off phase).
+fx_step "running: --live, external memory, internal + external disks"
 mark 0x13 m13
 both snapshot-create-as mx s3 --live --memspec "file=$D/s3.save,snapshot=external" \
-    --diskspec xvda,snapshot=external --diskspec xvdb,snapshot=external
+    --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=external
 fx_expect_state mx running
 memory m13
 content 0x13
 grep -q "suspended domain .* (flags 2," "$D/state/fakexen.log" || fx_fail "--live did not reach libxl"
-[ "$(image_of xvda)" = "$D/d0.s3" ] || fx_fail "xvda is not on d0.s3"
+has_internal "$D/d0.qcow2" s3 || fx_fail "no internal snapshot s3 in the qcow2 disk"
+[ "$(image_of xvda)" = "$D/d0.qcow2" ] || fx_fail "xvda left d0.qcow2"
 [ "$(image_of xvdb)" = "$D/d1.s3" ] || fx_fail "xvdb is not on d1.s3"
 record s3
 
@@ -275,11 +279,13 @@ both snapshot-create-as mx s4 --halt --memspec "file=$D/s4.save"
 fx_expect_state mx "shut off"
 info_has s4 "State: *running" "Parent: *s3"
 content 0x14
+has_internal "$D/d0.qcow2" s4 || fx_fail "no internal snapshot s4 in the qcow2 disk"
 record s4-halt
 
-# Reverting to s3 comes before any revert to an internal snapshot of
-# the qcow2 disk: that would change d0.qcow2, the image s3 froze.
-fx_step "revert --paused to s3 (memory, external disks)"
+# Every snapshot of this phase keeps xvda internal in d0.qcow2 and no
+# external xvda freezes it, so the reverts below may apply their internal
+# snapshots there in any order (s3 first, then s1, s2 and b1).
+fx_step "revert --paused to s3 (memory, internal + external disks)"
 both snapshot-revert mx s3 --paused
 fx_expect_state mx paused
 memory m13
@@ -341,7 +347,8 @@ info_has s3 "Name: *s3" "Domain: *mx" "State: *running" "Location: *external" \
     "Parent: *s2" "Children: *1" "Descendants: *1" "Metadata: *yes"
 xml=$(vok snapshot-dumpxml mx s3)
 echo "$xml" | grep -q "<memory snapshot='external' file='$D/s3.save'/>" || fx_fail "s3 memory: $xml"
-echo "$xml" | grep -q "<source file='$D/d0.s3'/>" || fx_fail "s3 xvda: $xml"
+echo "$xml" | grep -q "<disk name='xvda' snapshot='internal'/>" || fx_fail "s3 xvda: $xml"
+echo "$xml" | grep -q "<source file='$D/d1.s3'/>" || fx_fail "s3 xvdb: $xml"
 [ "$(vok snapshot-parent mx s3)" = s2 ] || fx_fail "snapshot-parent s3"
 vfail "has no parent" snapshot-parent mx s1
 # virsh sets a disk-only snapshot current with --disk-only, which the
@@ -366,6 +373,8 @@ both snapshot-create-as mx o1 --description desc-o1
 fx_expect_state mx "shut off"
 info_has o1 "State: *shutoff" "Location: *internal" "Parent: *s3"
 images
+xa=$XVDA
+[ "$xa" = "$D/d0.qcow2" ] || fx_fail "xvda is not on d0.qcow2: $xa"
 has_internal "$XVDA" o1 || fx_fail "no internal o1 in xvda"
 has_internal "$XVDB" o1 || fx_fail "no internal o1 in xvdb"
 mark 0x18
@@ -378,7 +387,27 @@ both snapshot-create-as mx o1b
 both snapshot-create-as mx o1c
 record o1-children
 
+# These reverts apply internal snapshots inside the images that o2 below
+# freezes, so they come before it (afterwards they are refused).
+fx_step "shut off: revert, --running, --paused --force"
+both snapshot-revert mx o1a
+fx_expect_state mx "shut off"
+content 0x18
+both snapshot-revert mx o1b --running
+fx_expect_state mx running
+memory fresh
+content 0x19
+test_cmd start mx
+record revert-o1b-running
+both snapshot-revert mx o1 --paused --force
+fx_expect_state mx paused
+memory fresh
+content 0x17
+test_cmd start mx; test_cmd suspend mx
+record revert-o1-paused-force
+
 fx_step "shut off: --disk-only external, --reuse-external"
+both destroy mx
 mark 0x1a
 xen_redefine o2 snapshot-create-as mx o2 --disk-only \
     --diskspec xvda,snapshot=external --diskspec xvdb,snapshot=external
@@ -404,22 +433,33 @@ both snapshot-create mx "$T/o3.xml" --redefine --current
 info_has o3 "Current: *yes" "Parent: *o2" "State: *disk-snapshot"
 record redefine-o3
 
-fx_step "shut off: revert, --running, --paused --force"
-both snapshot-revert mx o1a
-fx_expect_state mx "shut off"
-content 0x18
-both snapshot-revert mx o1b --running
-fx_expect_state mx running
-memory fresh
-content 0x19
-test_cmd start mx
-record revert-o1b-running
-both snapshot-revert mx o1 --paused --force
-fx_expect_state mx paused
-memory fresh
-content 0x17
-test_cmd start mx; test_cmd suspend mx
-record revert-o1-paused-force "snapshot-list mx --from s1 --name; \
+# o1 is internal in d0.qcow2, which o2's external xvda froze: applying o1
+# there would change o2's disk for good, so our driver refuses. The test
+# driver keeps no disk data and would revert, so only the start is sent
+# to it. The domain runs, so that a revert that went ahead would show as
+# a new domain id and fresh memory.
+fx_step "refused: revert to o1 inside the image o2 froze"
+both start mx
+fx_ctl mem-write mx 0 m1b || fx_fail "mem-write"
+id=$(vok domid mx)
+images
+xb=$XVDB
+for flags in "" "--running --force"; do
+    vfail "cannot revert disk 'xvda' to internal snapshot 'o1': its image '$xa' is frozen by external snapshot 'o2', which reverting would change; delete 'o2' first" \
+        snapshot-revert mx o1 $flags
+    fx_expect_state mx running
+    [ "$(vok domid mx)" = "$id" ] || fx_fail "the domain was restarted"
+    memory m1b
+    images
+    [ "$XVDA" = "$D/reuse.qcow2" ] && [ "$XVDB" = "$xb" ] ||
+        fx_fail "the disks moved: $XVDA $XVDB"
+    content 0x1a
+    qemu-io -r -U -f qcow2 -c "read -P 0x1a 0 64k" "$xa" | grep -q "^read " ||
+        fx_fail "the frozen image $xa changed"
+    has_internal "$xa" o1 || fx_fail "internal o1 gone from $xa"
+    [ "$(vok snapshot-current mx --name)" = o3 ] || fx_fail "snapshot-current moved"
+done
+record refused-revert-o1 "snapshot-list mx --from s1 --name; \
 snapshot-list mx --from s1 --descendants --name; snapshot-list mx --from o1 --tree; \
 snapshot-list mx --from s2 --descendants --leaves --name; \
 snapshot-list mx --from s3 --descendants --topological --name; \
@@ -427,30 +467,29 @@ snapshot-parent mx o1a"
 
 fx_step "delete --children --metadata, --children-only, --children"
 both destroy mx
-content 0x17
+content 0x1a
 vok snapshot-delete mx o2 --children --metadata >/dev/null
 test_cmd snapshot-delete mx o2 --children
 [ -e "$D/d0.o2" ] && [ -e "$D/reuse.qcow2" ] || fx_fail "delete --metadata removed images"
 record delete-o2-children-metadata
-xa=$(config_src xvda)
 both snapshot-delete mx o1b --children
 has_internal "$xa" o1b && fx_fail "internal o1b left"
 has_internal "$xa" o1c && fx_fail "internal o1c left"
 has_internal "$xa" o1a || fx_fail "internal o1a removed by deleting o1b"
-content 0x17
+content 0x1a
 record delete-o1b-children
 both snapshot-delete mx o1 --children-only
 has_internal "$xa" o1a && fx_fail "internal o1a left"
 has_internal "$xa" o1 || fx_fail "internal o1 removed by --children-only"
-content 0x17
+content 0x1a
 record delete-o1-children-only
 both snapshot-delete mx o1
 has_internal "$xa" o1 && fx_fail "internal o1 left"
 record delete-o1
 both snapshot-delete mx s4
 [ -e "$D/s4.save" ] && fx_fail "memory image of s4 left"
-has_internal "$D/d0.s3" s4 && fx_fail "internal s4 left"
-content 0x17
+has_internal "$D/d0.qcow2" s4 && fx_fail "internal s4 left"
+content 0x1a
 record delete-s4
 both snapshot-delete mx b1
 [ -e "$D/b1.save" ] && fx_fail "memory image of b1 left"
@@ -459,7 +498,7 @@ record delete-b1
 vok snapshot-delete mx s1 --children --metadata >/dev/null
 test_cmd snapshot-delete mx s1 --children
 [ -z "$(vok snapshot-list mx --name)" ] || fx_fail "snapshots left"
-content 0x17
+content 0x1a
 record empty
 
 fx_step "python3-libvirt: create, listAllSnapshots, revert, delete, errors"

@@ -216,6 +216,19 @@ xsnapOpsDomainSetDiskSources(const char *xml, GHashTable *sources,
 }
 
 
+static bool
+xsnapOpsSameFile(const char *a, const char *b)
+{
+    struct stat sa;
+    struct stat sb;
+
+    if (g_str_equal(a, b))
+        return true;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+
 /* The domain disk with target @dst, or NULL. */
 static const xsnapDomainDiskDef *
 xsnapOpsFindDomainDisk(const xsnapDomainDiskDef *disks, size_t n, const char *dst)
@@ -1058,6 +1071,74 @@ xsnapRevertCtxClear(xsnapRevertCtx *c)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(xsnapRevertCtx, xsnapRevertCtxClear);
 
 
+/* Finds, for xsnapRevertCheckFrozen, a snapshot whose external disk
+ * @target froze the image @path. */
+typedef struct {
+    xsnapSnapshotObj *self;
+    const char *target;
+    const char *path;
+    xsnapSnapshotObj *found;
+} xsnapRevertFrozenSearch;
+
+static void
+xsnapRevertFindFrozen(xsnapSnapshotObj *obj, void *opaque)
+{
+    xsnapRevertFrozenSearch *search = opaque;
+    g_auto(xsnapOpsDisks) disks = { 0 };
+    const xsnapDomainDiskDef *d;
+
+    if (search->found || obj == search->self || !obj->def->domainXML)
+        return;
+    for (size_t i = 0; i < obj->def->ndisks; i++) {
+        const xsnapSnapshotDiskDef *sd = &obj->def->disks[i];
+
+        if (sd->snapshot != XSNAP_SNAPSHOT_LOCATION_EXTERNAL ||
+            !g_str_equal(sd->name, search->target))
+            continue;
+        if (xsnapOpsDisksParse(obj->def->domainXML, &disks) < 0) {
+            xsnapResetLastError();
+            return;
+        }
+        d = xsnapOpsFindDomainDisk(disks.list, disks.n, sd->name);
+        if (d && d->path && xsnapOpsSameFile(d->path, search->path))
+            search->found = obj;
+        return;
+    }
+}
+
+
+/*
+ * An internal snapshot is applied inside its image. When another
+ * snapshot's external disk froze that same image, applying it would
+ * change that snapshot's disk for good, so the revert is refused.
+ */
+static int
+xsnapRevertCheckFrozen(xsnapRevertCtx *c)
+{
+    xsnapSnapshotDef *def = c->obj->def;
+
+    for (size_t i = 0; i < def->ndisks; i++) {
+        const xsnapSnapshotDiskDef *sd = &def->disks[i];
+        const xsnapDomainDiskDef *d = xsnapOpsFindDomainDisk(c->disks.list,
+                                                             c->disks.n, sd->name);
+        xsnapRevertFrozenSearch search = { .self = c->obj, .target = sd->name };
+
+        if (sd->snapshot != XSNAP_SNAPSHOT_LOCATION_INTERNAL || !d || !d->path)
+            continue;
+        search.path = d->path;
+        xsnapSnapshotObjListForEach(c->snaps->list, xsnapRevertFindFrozen, &search);
+        if (search.found) {
+            xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                             _("cannot revert disk '%1$s' to internal snapshot '%2$s': its image '%3$s' is frozen by external snapshot '%4$s', which reverting would change; delete '%5$s' first"),
+                             sd->name, def->name, d->path, search.found->def->name,
+                             search.found->def->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
 static int
 xsnapRevertValidate(xsnapRevertCtx *c)
 {
@@ -1126,7 +1207,9 @@ xsnapRevertValidate(xsnapRevertCtx *c)
                          c->snaps->name);
         return -1;
     }
-    return xsnapOpsDisksParse(def->domainXML, &c->disks);
+    if (xsnapOpsDisksParse(def->domainXML, &c->disks) < 0)
+        return -1;
+    return xsnapRevertCheckFrozen(c);
 }
 
 
@@ -1427,19 +1510,6 @@ xsnapOpsResolveBacking(const char *image, const char *backing)
         return g_strdup(backing);
     dir = g_path_get_dirname(image);
     return g_build_filename(dir, backing, NULL);
-}
-
-
-static bool
-xsnapOpsSameFile(const char *a, const char *b)
-{
-    struct stat sa;
-    struct stat sb;
-
-    if (g_str_equal(a, b))
-        return true;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 
