@@ -255,14 +255,14 @@ vok snapshot-create-as fx1 o1 \
 
 fx_step "crash at revert:config (to d1, the domain running)"
 vok start fx1 >/dev/null
-crash_op revert:config snapshot-revert fx1 d1 --running
+crash_op revert:config snapshot-revert fx1 d1 --running --force
 echo "    domain state after libvirtd came back: $(fx_virsh domstate fx1)"
 expect_disks "after the crash"
 [ "$(snaplist)" = "d1 m1 o1 " ] || fx_fail "snapshot list changed: $(snaplist)"
 journal_reported revert d1
 check_cleanup
 fx_inhost test -e "$FX_DIR/img/disk1.d1-1" && fx_fail "the overlay of the interrupted revert stayed"
-vok snapshot-revert fx1 d1 --running >/dev/null
+vok snapshot-revert fx1 d1 --running --force >/dev/null
 fx_expect_state fx1 running
 [ "$(served fx1 xvdb)" = "$FX_DIR/img/disk1.d1-1" ] || fx_fail "xvdb after the revert: $(served fx1 xvdb)"
 [ "$(vok snapshot-current fx1 --name)" = d1 ] || fx_fail "d1 is not current after the revert"
@@ -318,7 +318,7 @@ journal_reported revert m1
 check_cleanup
 [ "$(vok snapshot-current fx1 --name)" = m1 ] || fx_fail "cleanup did not mark m1 current"
 [ "$(served fx1 xvdb)" = "$FX_DIR/img/disk1.m1-1" ] || fx_fail "xvdb after cleanup: $(served fx1 xvdb)"
-vok snapshot-revert fx1 d1 --running >/dev/null
+vok snapshot-revert fx1 d1 --running --force >/dev/null
 vok snapshot-revert fx1 m1 >/dev/null
 [ "$(vok snapshot-current fx1 --name)" = m1 ] || fx_fail "m1 is not current after reverting again"
 expect_disks "at the end"
