@@ -23,25 +23,6 @@ trap 'rc=$?; rm -f "$faults" "$faults.trace"; (exit $rc); fx_cleanup' EXIT
 store=/var/lib/libvirt/libxl/snapshot
 tool=$abs_top_builddir/tools/virt-xen-snapshot
 
-vok() {
-    out=$(fx_virsh "$@" 2>&1) || fx_fail "virsh $*: $out"
-    printf '%s\n' "$out"
-}
-qemu_io() {
-    fx_ctl qmp "$1" "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io $2 \\\"$3\\\"\"}}" |
-        grep -qx '{"return": ""}' || fx_fail "qemu-io $1 $2 $3"
-}
-write() {
-    qemu_io "$1" "$2" "write -P $3 $4 $5"
-    qemu_io "$1" "$2" "flush"
-}
-served() {
-    fx_ctl qmp "$1" '{"execute":"query-block"}' | /usr/bin/python3 -c '
-import json, sys
-for b in json.load(sys.stdin)["return"]:
-    if b["device"] == sys.argv[1]:
-        print((b.get("inserted") or {}).get("file"))' "$2"
-}
 has() {
     out=$(qemu-io -r -U -f "$1" -c "read -P $3 $4 $5" "$2" 2>&1)
     case $out in

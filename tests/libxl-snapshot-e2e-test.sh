@@ -16,22 +16,6 @@ status=/var/lib/libvirt/libxl/libvirt-xen-snapshot.status
 fx_inhost cat "$status" | grep -qx "state=active" ||
     fx_fail "the wrapper did not enable snapshots: $(fx_inhost cat "$status")"
 
-# Runs virsh and fails with its output unless it succeeds.
-vok() {
-    out=$(fx_virsh "$@" 2>&1) || fx_fail "virsh $*: $out"
-    printf '%s\n' "$out"
-}
-# Runs virsh, expecting failure with $1 in the message.
-vfail() {
-    want=$1; shift
-    if out=$(fx_virsh "$@" 2>&1); then
-        fx_fail "virsh $* succeeded: $out"
-    fi
-    case $out in
-        *"$want"*) ;;
-        *) fx_fail "virsh $*: expected '$want', got: $out" ;;
-    esac
-}
 
 fx_step "define a domain"
 qemu-img create -q -f qcow2 "$FX_DIR/disk0.qcow2" 32M || fx_fail "qemu-img"

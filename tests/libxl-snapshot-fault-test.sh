@@ -30,26 +30,6 @@ D=$FX_DIR/disks
 mkdir "$D" || fx_fail "mkdir"
 cases=0
 
-vok() {
-    out=$(fx_virsh "$@" 2>&1) || fx_fail "virsh $*: $out"
-    printf '%s\n' "$out"
-}
-qemu_io() {
-    fx_ctl qmp "$1" "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io $2 \\\"$3\\\"\"}}" |
-        grep -qx '{"return": ""}' || fx_fail "qemu-io $1 $2 $3"
-}
-# write DOM DEV PATTERN OFFSET LEN: the guest writes, flushed
-write() {
-    qemu_io "$1" "$2" "write -P $3 $4 $5"
-    qemu_io "$1" "$2" "flush"
-}
-served() {
-    fx_ctl qmp "$1" '{"execute":"query-block"}' | /usr/bin/python3 -c '
-import json, sys
-for b in json.load(sys.stdin)["return"]:
-    if b["device"] == sys.argv[1]:
-        print((b.get("inserted") or {}).get("file"))' "$2"
-}
 # has FILE PATTERN OFFSET LEN [PATTERN OFFSET LEN...]: the image, read
 # from outside through its backing chain, holds each pattern. The format
 # is probed: the test never writes the first sectors, so a raw image

@@ -17,20 +17,6 @@ fx_use_wrapper
 fx_step "start the simulated host with the wrapper module"
 fx_setup
 
-vok() {
-    out=$(fx_virsh "$@" 2>&1) || fx_fail "virsh $*: $out"
-    printf '%s\n' "$out"
-}
-vfail() {
-    want=$1; shift
-    if out=$(fx_virsh "$@" 2>&1); then
-        fx_fail "virsh $* succeeded: $out"
-    fi
-    case $out in
-        *"$want"*) ;;
-        *) fx_fail "virsh $*: expected '$want', got: $out" ;;
-    esac
-}
 # field TEXT LABEL: the value after "LABEL:" in virsh's aligned output
 field() {
     printf '%s\n' "$1" | awk -v l="$2:" 'index($0, l) == 1 {

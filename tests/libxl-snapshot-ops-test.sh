@@ -13,38 +13,6 @@ fx_step "start the simulated host with the wrapper module"
 fx_setup
 store=/var/lib/libvirt/libxl/snapshot
 
-vok() {
-    out=$(fx_virsh "$@" 2>&1) || fx_fail "virsh $*: $out"
-    printf '%s\n' "$out"
-}
-vfail() {
-    want=$1; shift
-    if out=$(fx_virsh "$@" 2>&1); then
-        fx_fail "virsh $* succeeded: $out"
-    fi
-    case $out in
-        *"$want"*) ;;
-        *) fx_fail "virsh $*: expected '$want', got: $out" ;;
-    esac
-}
-# qemu_io DOM DEV CMD: runs qemu-io in the device model
-qemu_io() {
-    fx_ctl qmp "$1" "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io $2 \\\"$3\\\"\"}}" |
-        grep -qx '{"return": ""}' || fx_fail "qemu-io $1 $2 $3"
-}
-# write DOM DEV PATTERN OFFSET LEN, flushed
-write() {
-    qemu_io "$1" "$2" "write -P $3 $4 $5"
-    qemu_io "$1" "$2" "flush"
-}
-# The image QEMU serves for DOM's DEV.
-served() {
-    fx_ctl qmp "$1" '{"execute":"query-block"}' | /usr/bin/python3 -c '
-import json, sys
-for b in json.load(sys.stdin)["return"]:
-    if b["device"] == sys.argv[1]:
-        print((b.get("inserted") or {}).get("file"))' "$2"
-}
 # has FMT FILE PATTERN OFFSET LEN: the image (read from outside) holds it
 has() {
     out=$(qemu-io -r -U -f "$1" -c "read -P $3 $4 $5" "$2" 2>&1)

@@ -34,20 +34,6 @@ nops=0
 EDITOR="sed -i s/desc-s1/edited-s1/"
 export EDITOR
 
-vok() {
-    out=$(fx_virsh "$@" 2>&1) || fx_fail "virsh $*: $out"
-    printf '%s\n' "$out"
-}
-vfail() {
-    want=$1; shift
-    if out=$(fx_virsh "$@" 2>&1); then
-        fx_fail "virsh $* succeeded: $out"
-    fi
-    case $out in
-        *"$want"*) ;;
-        *) fx_fail "virsh $*: expected '$want', got: $out" ;;
-    esac
-}
 
 # ---- the two drivers ---------------------------------------------------
 
@@ -94,10 +80,6 @@ record() {
 
 # ---- proofs on our side --------------------------------------------------
 
-qemu_io() {
-    fx_ctl qmp mx "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io $1 \\\"$2\\\"\"}}" |
-        grep -qx '{"return": ""}' || fx_fail "qemu-io $1 $2"
-}
 # Overlays are qcow2; the only raw image is the raw disk's base.
 fmt_of() {
     case $1 in *.raw) echo raw ;; *) echo qcow2 ;; esac
@@ -143,8 +125,8 @@ mark() {
     images
     case $ST in
         running|paused)
-            qemu_io xvda "write -P $1 0 64k"; qemu_io xvda flush
-            qemu_io xvdb "write -P $1 1M 4k"; qemu_io xvdb flush
+            qemu_io mx xvda "write -P $1 0 64k"; qemu_io mx xvda flush
+            qemu_io mx xvdb "write -P $1 1M 4k"; qemu_io mx xvdb flush
             fx_ctl mem-write mx 0 "$2" || fx_fail "mem-write"
             ;;
         *)

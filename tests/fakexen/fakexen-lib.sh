@@ -10,6 +10,10 @@
 #                     fails unless `virsh domstate DOM` prints STATE
 #   fx_step NAME      prints a step with the time since the previous one
 #   fx_fail MSG       prints MSG and exits 1
+#
+# and, for the snapshot tests: vok / vfail (virsh that must succeed /
+# fail with a given message), qemu_io, write (the guest writes a
+# pattern) and served (the image a disk's device model serves).
 
 fx_fail() {
     echo "FAIL: $*" >&2
@@ -114,4 +118,45 @@ fx_ctl() {
 fx_expect_state() {
     got=$(virsh -q -c "$FX_URI" domstate "$1" 2>&1) || got="error: $got"
     [ "$got" = "$2" ] || fx_fail "domain $1 is '$got', expected '$2'"
+}
+
+# Short helpers for the end-to-end tests of the snapshot operations.
+
+# vok ARGS: runs virsh, prints its output, fails the test if it fails.
+vok() {
+    out=$(fx_virsh "$@" 2>&1) || fx_fail "virsh $*: $out"
+    printf '%s\n' "$out"
+}
+
+# vfail WANT ARGS: runs virsh, expecting a failure whose message holds WANT.
+vfail() {
+    want=$1; shift
+    if out=$(fx_virsh "$@" 2>&1); then
+        fx_fail "virsh $* succeeded: $out"
+    fi
+    case $out in
+        *"$want"*) ;;
+        *) fx_fail "virsh $*: expected '$want', got: $out" ;;
+    esac
+}
+
+# qemu_io DOM DEV CMD: runs qemu-io on DOM's disk DEV in its device model.
+qemu_io() {
+    fx_ctl qmp "$1" "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io $2 \\\"$3\\\"\"}}" |
+        grep -qx '{"return": ""}' || fx_fail "qemu-io $1 $2 $3"
+}
+
+# write DOM DEV PATTERN OFFSET LEN: the guest writes PATTERN, flushed.
+write() {
+    qemu_io "$1" "$2" "write -P $3 $4 $5"
+    qemu_io "$1" "$2" "flush"
+}
+
+# served DOM DEV: the image DOM's device model serves for disk DEV.
+served() {
+    fx_ctl qmp "$1" '{"execute":"query-block"}' | /usr/bin/python3 -c '
+import json, sys
+for b in json.load(sys.stdin)["return"]:
+    if b["device"] == sys.argv[1]:
+        print((b.get("inserted") or {}).get("file"))' "$2"
 }
