@@ -1203,12 +1203,15 @@ int
 libxl_domain_resume(libxl_ctx *ctx, uint32_t domid, int suspend_cancel,
                     const libxl_asyncop_how *ao_how)
 {
+    gint64 start = fxNowNs();
     int rc = fxDomainChange(domid, fxChangeResume, NULL);
     gint64 now = fxNowNs();
 
     fxLog("resume domain %u (cancel=%d): rc %d", domid, suspend_cancel, rc);
-    if (rc == 0)
+    if (rc == 0) {
+        fxMark("resume-start", domid, start);
         fxMark("resume", domid, now);
+    }
     return fxAoDone(ctx, ao_how, rc);
 }
 
