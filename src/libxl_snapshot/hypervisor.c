@@ -131,23 +131,42 @@ typedef struct _xsnapHvWatch xsnapHvWatch;
 struct _xsnapHvWatch {
     int fd;
     xsnapMemoryProgress *progress;
-    gint stop;
+    GMutex lock;
+    GCond cond;
+    bool stop;
 };
 
-/* Follows the size of the image while libxl writes it. */
+/* Follows the size of the image while libxl writes it. It waits on a
+ * condition rather than sleeping, so that stopping it does not keep the
+ * suspended guest waiting for the end of a sampling period. */
 static gpointer
 xsnapHvWatchThread(gpointer opaque)
 {
     xsnapHvWatch *w = opaque;
 
-    while (!g_atomic_int_get(&w->stop)) {
+    g_mutex_lock(&w->lock);
+    while (!w->stop) {
         struct stat st;
+        gint64 next = g_get_monotonic_time() + 100 * G_TIME_SPAN_MILLISECOND;
 
         if (fstat(w->fd, &st) == 0)
             __atomic_store_n(&w->progress->written, (gint64)st.st_size, __ATOMIC_RELAXED);
-        g_usleep(100 * 1000);
+        while (!w->stop && g_cond_wait_until(&w->cond, &w->lock, next))
+            ;
     }
+    g_mutex_unlock(&w->lock);
     return NULL;
+}
+
+
+static void
+xsnapHvWatchStop(xsnapHvWatch *w, GThread *thread)
+{
+    g_mutex_lock(&w->lock);
+    w->stop = true;
+    g_cond_signal(&w->cond);
+    g_mutex_unlock(&w->lock);
+    g_thread_join(thread);
 }
 
 
@@ -167,13 +186,16 @@ xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live,
     if (progress) {
         if (virDomainGetInfo(dom, &info) == 0)
             progress->total = (gint64)info.memory * 1024;
+        g_mutex_init(&watch.lock);
+        g_cond_init(&watch.cond);
         thread = g_thread_new("xsnap-save-progress", xsnapHvWatchThread, &watch);
     }
     rc = libxl_domain_suspend(c, (uint32_t)domid, fd,
                               live ? LIBXL_SUSPEND_LIVE : 0, NULL);
     if (thread) {
-        g_atomic_int_set(&watch.stop, 1);
-        g_thread_join(thread);
+        xsnapHvWatchStop(&watch, thread);
+        g_cond_clear(&watch.cond);
+        g_mutex_clear(&watch.lock);
     }
     if (rc != 0) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED,
