@@ -218,11 +218,10 @@ xsnapOpsDiskFormat(const xsnapDomainDiskDef *disk)
 }
 
 
-/* Opens the QMP monitor of the running @dom, refusing stub domains. */
-static xsnapQemuMonitor *
-xsnapOpsMonitorOpen(const xsnapHypervisor *hv, virDomainPtr dom)
+/* The QMP socket path of the running @dom, refusing stub domains. */
+static char *
+xsnapOpsMonitorPath(const xsnapHypervisor *hv, virDomainPtr dom)
 {
-    g_autofree char *path = NULL;
     int stub = hv->isStubdom(dom);
 
     if (stub < 0)
@@ -233,9 +232,17 @@ xsnapOpsMonitorOpen(const xsnapHypervisor *hv, virDomainPtr dom)
                          virDomainGetName(dom));
         return NULL;
     }
-    if (!(path = hv->qmpPath(dom)))
-        return NULL;
-    return xsnapQemuMonitorOpen(path, NULL);
+    return hv->qmpPath(dom);
+}
+
+
+/* Opens the QMP monitor of the running @dom, refusing stub domains. */
+static xsnapQemuMonitor *
+xsnapOpsMonitorOpen(const xsnapHypervisor *hv, virDomainPtr dom)
+{
+    g_autofree char *path = xsnapOpsMonitorPath(hv, dom);
+
+    return path ? xsnapQemuMonitorOpen(path, NULL) : NULL;
 }
 
 
@@ -681,12 +688,19 @@ static int
 xsnapCreateExecute(xsnapCreateCtx *c)
 {
     g_autoptr(xsnapQemuMonitor) mon = NULL;
+    g_autofree char *qmpPath = NULL;
     bool halt = c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_HALT;
 
     if (!c->active)
         return xsnapDiskPlanRunOffline(c->plan);
 
-    if (c->plan->disks->len > 0 && !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
+    /* The socket is found, and tried, before the guest is suspended: the
+     * libxl and libvirt look-ups behind its path would otherwise lengthen
+     * the pause. It is closed again because libxl itself talks to the
+     * device model on that socket while it saves the domain. */
+    if (c->plan->disks->len > 0 &&
+        (!(qmpPath = xsnapOpsMonitorPath(c->hv, c->dom)) ||
+         !(mon = xsnapQemuMonitorOpen(qmpPath, NULL))))
         return -1;
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
@@ -701,7 +715,7 @@ xsnapCreateExecute(xsnapCreateCtx *c)
 
     if (xsnapCreateCheckState(c, true) < 0 ||
         (c->plan->disks->len > 0 &&
-         (!(mon = xsnapOpsMonitorOpen(c->hv, c->dom)) ||
+         (!(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
           xsnapDiskPlanRunOnline(c->plan, mon) < 0))) {
         xsnapCreateUndoMemory(c);
         xsnapCreateUndoPause(c);
