@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -127,30 +128,55 @@ xsnapHvResume(virDomainPtr dom)
 }
 
 
+/* How often the watcher looks at the image, and how much it lets libxl
+ * write before it starts write-back of the image. */
+#define XSNAP_HV_WATCH_PERIOD_MS 20
+#define XSNAP_HV_WATCH_FLUSH_BYTES (8 * 1024 * 1024)
+
 typedef struct _xsnapHvWatch xsnapHvWatch;
 struct _xsnapHvWatch {
     int fd;
-    xsnapMemoryProgress *progress;
+    xsnapMemoryProgress *progress;   /* may be NULL */
     GMutex lock;
     GCond cond;
     bool stop;
 };
 
-/* Follows the size of the image while libxl writes it. It waits on a
- * condition rather than sleeping, so that stopping it does not keep the
- * suspended guest waiting for the end of a sampling period. */
+/*
+ * Follows the image while libxl writes it: updates the progress, and
+ * starts write-back of what arrived whenever 8 MiB more did. The guest
+ * stays suspended until the caller's fsync of the image returns; with
+ * the image written back along the way, that fsync finds only what the
+ * disk has not caught up with, where it would otherwise write the whole
+ * image (0.7 s per GiB on the benchmark's disk) while the guest waits.
+ * POSIX_FADV_DONTNEED starts write-back without waiting for it, so
+ * libxl is not held up, and leaves any write error for that fsync to
+ * report; it also keeps the image from crowding the page cache. The
+ * watcher waits on a condition rather than sleeping, so that stopping
+ * it does not keep the guest waiting either.
+ */
 static gpointer
 xsnapHvWatchThread(gpointer opaque)
 {
     xsnapHvWatch *w = opaque;
+    off_t flushed = 0;
 
     g_mutex_lock(&w->lock);
     while (!w->stop) {
         struct stat st;
-        gint64 next = g_get_monotonic_time() + 100 * G_TIME_SPAN_MILLISECOND;
+        gint64 next = g_get_monotonic_time() +
+                      XSNAP_HV_WATCH_PERIOD_MS * G_TIME_SPAN_MILLISECOND;
 
-        if (fstat(w->fd, &st) == 0)
-            __atomic_store_n(&w->progress->written, (gint64)st.st_size, __ATOMIC_RELAXED);
+        if (fstat(w->fd, &st) == 0) {
+            if (w->progress)
+                __atomic_store_n(&w->progress->written, (gint64)st.st_size,
+                                 __ATOMIC_RELAXED);
+            if (st.st_size - flushed >= XSNAP_HV_WATCH_FLUSH_BYTES) {
+                (void)posix_fadvise(w->fd, flushed, st.st_size - flushed,
+                                    POSIX_FADV_DONTNEED);
+                flushed = st.st_size;
+            }
+        }
         while (!w->stop && g_cond_wait_until(&w->cond, &w->lock, next))
             ;
     }
@@ -177,26 +203,22 @@ xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live,
     libxl_ctx *c;
     virDomainInfo info;
     xsnapHvWatch watch = { .fd = fd, .progress = progress };
-    GThread *thread = NULL;
+    GThread *thread;
     int domid;
     int rc;
 
     if ((domid = xsnapHvDomid(dom)) < 0 || !(c = xsnapHvCtx()))
         return -1;
-    if (progress) {
-        if (virDomainGetInfo(dom, &info) == 0)
-            progress->total = (gint64)info.memory * 1024;
-        g_mutex_init(&watch.lock);
-        g_cond_init(&watch.cond);
-        thread = g_thread_new("xsnap-save-progress", xsnapHvWatchThread, &watch);
-    }
+    if (progress && virDomainGetInfo(dom, &info) == 0)
+        progress->total = (gint64)info.memory * 1024;
+    g_mutex_init(&watch.lock);
+    g_cond_init(&watch.cond);
+    thread = g_thread_new("xsnap-save-watch", xsnapHvWatchThread, &watch);
     rc = libxl_domain_suspend(c, (uint32_t)domid, fd,
                               live ? LIBXL_SUSPEND_LIVE : 0, NULL);
-    if (thread) {
-        xsnapHvWatchStop(&watch, thread);
-        g_cond_clear(&watch.cond);
-        g_mutex_clear(&watch.lock);
-    }
+    xsnapHvWatchStop(&watch, thread);
+    g_cond_clear(&watch.cond);
+    g_mutex_clear(&watch.lock);
     if (rc != 0) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED,
                          _("libxl failed to save the memory of domain '%1$s' (%2$d)"),

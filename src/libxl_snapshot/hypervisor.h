@@ -33,6 +33,8 @@ struct _xsnapHypervisor {
      * @live). The domain is left suspended, its device model still
      * serving the disks, until continueAfterSave or destroy.
      * @progress (may be NULL) is updated while the stream is written.
+     * Write-back of @fd starts along the way, so that the caller's
+     * fsync, which the suspended guest waits for, has little left.
      */
     int (*saveMemory)(virDomainPtr dom, int fd, bool live,
                       xsnapMemoryProgress *progress);
