@@ -622,13 +622,16 @@ libxl_name_to_domid(libxl_ctx *ctx, const char *name, uint32_t *domid)
  * Shaped like libxl's v2 stream: a 16-byte header ("LibxlFmt", version
  * 2, options), then records of (type, length, body padded to 8 bytes),
  * ending with an END record.  The guest state is one record of our own
- * type holding a magic, the blob size, an FNV-1a hash and the blob.
+ * type holding a magic, the blob size and the blob, followed by a record
+ * holding the blob's hash: after the blob, so that the stream is written
+ * and read in one pass, also through a pipe.
  */
 
 #define FX_STREAM_IDENT "LibxlFmt"
 #define FX_STREAM_VERSION 2
 #define FX_REC_END 0x00000000
 #define FX_REC_MEMORY 0x46580001       /* "FX" + 1 */
+#define FX_REC_CHECKSUM 0x46580002     /* "FX" + 2 */
 #define FX_MEM_MAGIC "fakexen-memory\n"  /* 16 bytes with its NUL */
 
 static void
@@ -691,41 +694,17 @@ fxPreadFull(int fd, unsigned char *buf, size_t len, uint64_t pos)
     return 0;
 }
 
-/* Hashes @size bytes of @blobfd from offset 0 into *@hash. */
-static int
-fxBlobHash(int blobfd, uint64_t size, unsigned char *buf, uint64_t *hash)
-{
-    uint64_t h = FX_FNV_INIT;
-    uint64_t pos;
-
-    for (pos = 0; pos < size; pos += FX_STREAM_CHUNK) {
-        size_t n = (size_t)MIN(size - pos, FX_STREAM_CHUNK);
-        if (fxPreadFull(blobfd, buf, n, pos) < 0)
-            return -1;
-        h = fxHash(h, buf, n);
-    }
-    *hash = h;
-    return 0;
-}
-
-/*
- * Writes the stream of the @size bytes of @blobfd to @fd at its current
- * position. The hash sits before the blob: on a seekable fd it is
- * computed while copying and written in place afterwards; otherwise
- * (a pipe, or O_APPEND) the blob is read twice.
- */
+/* Writes the stream of the @size bytes of @blobfd to @fd. */
 static int
 fxStreamWrite(int fd, int blobfd, uint64_t size)
 {
     unsigned char hdr[16];
     unsigned char rec[8];
-    unsigned char body[32];
+    unsigned char body[24];
+    unsigned char sum[8];
     static const unsigned char zeros[8];
     uint64_t bodylen = sizeof(body) + size;
     g_autofree unsigned char *buf = g_malloc(FX_STREAM_CHUNK);
-    off_t start = lseek(fd, 0, SEEK_CUR);
-    int fl = fcntl(fd, F_GETFL);
-    bool inPlace = start >= 0 && fl >= 0 && !(fl & O_APPEND);
     uint64_t h = FX_FNV_INIT;
     uint64_t pos;
 
@@ -736,12 +715,6 @@ fxStreamWrite(int fd, int blobfd, uint64_t size)
     fxPutBE32(rec + 4, (uint32_t)bodylen);
     memcpy(body, FX_MEM_MAGIC, 16);
     fxPutLE64(body + 16, size);
-    fxPutLE64(body + 24, 0);
-    if (!inPlace) {
-        if (fxBlobHash(blobfd, size, buf, &h) < 0)
-            return -1;
-        fxPutLE64(body + 24, h);
-    }
     if (fxWriteFull(fd, hdr, sizeof(hdr)) < 0 ||
         fxWriteFull(fd, rec, sizeof(rec)) < 0 ||
         fxWriteFull(fd, body, sizeof(body)) < 0)
@@ -750,25 +723,21 @@ fxStreamWrite(int fd, int blobfd, uint64_t size)
         size_t n = (size_t)MIN(size - pos, FX_STREAM_CHUNK);
         if (fxPreadFull(blobfd, buf, n, pos) < 0)
             return -1;
-        if (inPlace)
-            h = fxHash(h, buf, n);
+        h = fxHash(h, buf, n);
         if (fxWriteFull(fd, buf, n) < 0)
             return -1;
     }
     if (fxWriteFull(fd, zeros, (8 - bodylen % 8) % 8) < 0)
         return -1;
+    fxPutBE32(rec, FX_REC_CHECKSUM);
+    fxPutBE32(rec + 4, sizeof(sum));
+    fxPutLE64(sum, h);
+    if (fxWriteFull(fd, rec, sizeof(rec)) < 0 ||
+        fxWriteFull(fd, sum, sizeof(sum)) < 0)
+        return -1;
     fxPutBE32(rec, FX_REC_END);
     fxPutBE32(rec + 4, 0);
-    if (fxWriteFull(fd, rec, sizeof(rec)) < 0)
-        return -1;
-    if (inPlace) {
-        unsigned char hash[8];
-        fxPutLE64(hash, h);
-        if (pwrite(fd, hash, sizeof(hash),
-                   start + (off_t)(sizeof(hdr) + sizeof(rec) + 24)) != sizeof(hash))
-            return -1;
-    }
-    return 0;
+    return fxWriteFull(fd, rec, sizeof(rec));
 }
 
 /*
@@ -781,10 +750,13 @@ fxStreamRead(int fd, int blobfd, uint64_t *size, char **err)
 {
     unsigned char hdr[16];
     unsigned char rec[8];
-    unsigned char body[32];
+    unsigned char body[24];
+    unsigned char sum[8];
     unsigned char pad[8];
     g_autofree unsigned char *buf = NULL;
     bool found = false;
+    bool checked = false;
+    uint64_t h = FX_FNV_INIT;
     uint32_t type, len;
 
     if (fxReadFull(fd, hdr, sizeof(hdr)) < 0) {
@@ -797,7 +769,6 @@ fxStreamRead(int fd, int blobfd, uint64_t *size, char **err)
         return -1;
     }
     for (;;) {
-        uint64_t h = FX_FNV_INIT;
         uint64_t pos;
 
         if (fxReadFull(fd, rec, sizeof(rec)) < 0) {
@@ -808,6 +779,18 @@ fxStreamRead(int fd, int blobfd, uint64_t *size, char **err)
         len = fxGetBE32(rec + 4);
         if (type == FX_REC_END)
             break;
+        if (type == FX_REC_CHECKSUM && found && !checked && len == sizeof(sum)) {
+            if (fxReadFull(fd, sum, sizeof(sum)) < 0) {
+                *err = g_strdup("truncated checksum record");
+                return -1;
+            }
+            if (h != fxGetLE64(sum)) {
+                *err = g_strdup("guest memory checksum mismatch");
+                return -1;
+            }
+            checked = true;
+            continue;
+        }
         if (type != FX_REC_MEMORY || len < sizeof(body) || found) {
             *err = g_strdup_printf("unexpected stream record 0x%x", type);
             return -1;
@@ -840,14 +823,14 @@ fxStreamRead(int fd, int blobfd, uint64_t *size, char **err)
             *err = g_strdup("truncated guest memory");
             return -1;
         }
-        if (h != fxGetLE64(body + 24)) {
-            *err = g_strdup("guest memory checksum mismatch");
-            return -1;
-        }
         found = true;
     }
     if (!found) {
         *err = g_strdup("stream has no guest memory record");
+        return -1;
+    }
+    if (!checked) {
+        *err = g_strdup("stream has no guest memory checksum");
         return -1;
     }
     return 0;
