@@ -16,6 +16,8 @@
 #                       store = the default <libDir>/snapshot/<dom>/, on the
 #                       host's /var overlay (a tmpfs); disk = --memspec in
 #                       the host's directory under /tmp
+#   OPSBENCH_WRAPPER    the wrapper module to load (default: this build's),
+#                       to compare another build on the same simulator
 #
 # The simulator logs CLOCK_MONOTONIC marks (docs/fakexen.md), from which
 # each create gives:
@@ -58,6 +60,10 @@ for prog in qemu-img dd awk; do
     command -v "$prog" >/dev/null 2>&1 || fx_skip "$prog is not installed"
 done
 fx_use_wrapper
+if [ -n "${OPSBENCH_WRAPPER:-}" ]; then
+    [ -e "$OPSBENCH_WRAPPER" ] || fx_fail "no wrapper module $OPSBENCH_WRAPPER"
+    FAKEXEN_LIBXL_MODULE=$OPSBENCH_WRAPPER
+fi
 # The largest blob the bench asks for.
 FAKEXEN_MEM_MAX_KIB=$((1024 * 1024))
 export FAKEXEN_MEM_MAX_KIB
@@ -199,24 +205,26 @@ bench_case() {
 
     dd=$(i=0; while [ $i -lt "$n" ]; do ddtime "$ddir" "$mib"; i=$((i + 1)); done | median)
     col() { awk -v c="$1" '{ print $c }' "$res" | median; }
+    range() { awk -v c="$1" 'NR == 1 || $c < lo { lo = $c } NR == 1 || $c > hi { hi = $c }
+                             END { printf "%.0f–%.0f", lo, hi }' "$res"; }
     wall=$(col 1) window=$(col 2) stream=$(col 3) save=$(col 4) upto=$(col 5)
-    rwall=$(col 6) rstream=$(col 7) size=$(col 8) ours=$(col 9)
+    rwall=$(col 6) rstream=$(col 7) size=$(col 8) ours=$(col 9) wrange=$(range 2)
     awk -v mib="$mib" -v nd="$nd" -v place="$place" -v n="$n" -v wall="$wall" \
         -v window="$window" -v stream="$stream" -v save="$save" -v upto="$upto" \
         -v rwall="$rwall" -v rstream="$rstream" -v size="$size" -v dd="$dd" \
-        -v ours="$ours" '
+        -v ours="$ours" -v wrange="$wrange" '
         BEGIN {
             mb = size / 1048576
             ddmbs = mib / dd
-            printf "| %d | %d | %s | %d | %.0f | **%.1f** | %.1f | %.0f | %.0f (%.2f) | %.0f (%.2f) | %.0f | %.0f | %.0f |\n",
-                mib, nd, place, n, wall, window, ours, stream,
+            printf "| %d | %d | %s | %d | %.0f | **%.1f** (%s) | %.1f | %.0f | %.0f (%.2f) | %.0f (%.2f) | %.0f | %.0f | %.0f |\n",
+                mib, nd, place, n, wall, window, wrange, ours, stream,
                 mb / (save / 1000), (mb / (save / 1000)) / ddmbs,
                 mb / (upto / 1000), (mb / (upto / 1000)) / ddmbs,
                 ddmbs, rwall, rstream
         }'
 }
 
-echo "| memory MiB | disks | image on | runs | create wall ms | pause window ms | of it between libxl calls ms | stream ms | image MiB/s to stream end (÷ dd) | image MiB/s to resume (÷ dd) | dd MiB/s | revert wall ms | restore stream ms |"
+echo "| memory MiB | disks | image on | runs | create wall ms | pause window ms (min–max) | of it between libxl calls ms | stream ms | image MiB/s to stream end (÷ dd) | image MiB/s to resume (÷ dd) | dd MiB/s | revert wall ms | restore stream ms |"
 echo "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for mib in $mems; do
     n=$runs
