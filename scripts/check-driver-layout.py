@@ -58,7 +58,9 @@ def ours():
     return {k: num(k) for k in ("hvSize", "snapshotFirstSlot", "connSize",
                                 "connUriSchemesOffset", "connHypervisorOffset",
                                 "slotDomainUndefine", "slotDomainUndefineFlags",
-                                "slotDomainRename")}, checks, ids
+                                "slotDomainRename", "slotDomainGetJobInfo",
+                                "slotDomainGetJobStats", "slotDomainAbortJob",
+                                "slotDomainAbortJobFlags")}, checks, ids
 
 
 def main():
@@ -88,6 +90,10 @@ def main():
     expect("slotDomainUndefineFlags", idx["domainUndefineFlags"],
            lay["slotDomainUndefineFlags"])
     expect("slotDomainRename", idx["domainRename"], lay["slotDomainRename"])
+    for member in ("domainGetJobInfo", "domainGetJobStats", "domainAbortJob",
+                   "domainAbortJobFlags"):
+        field = "slotD" + member[1:]
+        expect(field, idx[member], lay[field])
     # three bools, then pointers
     expect("connUriSchemesOffset", 8 * (conn.index("uriSchemes") - 2),
            lay["connUriSchemesOffset"])

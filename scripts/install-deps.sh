@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs every build, test and demo dependency from Debian 12 packages.
+# Installs every build, test, demo and packaging (debian/) dependency from
+# Debian 12 packages.
 set -e
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
@@ -8,4 +9,5 @@ apt-get install -y -q --no-install-recommends \
     gettext pkg-config gnulib diffutils util-linux procps \
     libglib2.0-dev libxml2-dev libxml2-utils libjson-c-dev \
     libvirt-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-xen \
-    libxen-dev qemu-system-x86 qemu-utils python3 python3-libvirt valgrind
+    libxen-dev qemu-system-x86 qemu-utils python3 python3-libvirt valgrind \
+    debhelper dpkg-dev lintian

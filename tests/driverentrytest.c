@@ -1,5 +1,6 @@
 /*
- * driverentrytest.c: the 16 snapshot callbacks and the undefine wrapper
+ * driverentrytest.c: the 16 snapshot callbacks, the undefine wrapper and
+ * the job callbacks
  *
  * The callbacks only use public accessors of the domain they are given,
  * so a domain of libvirt's own test driver (test:///default) stands in
@@ -313,12 +314,34 @@ static int hvSaveFails;
 static int hvContinued;
 static long long hvSeenWritten = -1;
 
+/* The job callbacks, and the operation the last state query saw. */
+static xsnapDriverJobSlots jobSlots;
+static int hvSeenStateOperation = -1;
+
 static int
-hvState(virDomainPtr d XSNAP_UNUSED, int *reason)
+hvState(virDomainPtr d, int *reason)
 {
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+    int type;
+
     if (reason)
         *reason = 0;
+    if (jobSlots.getJobStats &&
+        jobSlots.getJobStats(d, &type, &params, &nparams, 0) == 0) {
+        if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION,
+                                 &hvSeenStateOperation) != 1)
+            hvSeenStateOperation = -1;
+        virTypedParamsFree(params, nparams);
+    }
     return VIR_DOMAIN_RUNNING;
+}
+
+static int
+hvDestroyFails(virDomainPtr d XSNAP_UNUSED)
+{
+    xsnapReportError(VIR_ERR_OPERATION_FAILED, "%s", "injected destroy failure");
+    return -1;
 }
 
 static char *
@@ -339,27 +362,69 @@ hvStub(virDomainPtr d XSNAP_UNUSED)
     return 0;
 }
 
+/* What the job callbacks showed while the memory was being saved. */
+static virDomainJobInfo hvSeenInfo;
+static int hvSeenStatsType = -1;
+static int hvSeenOperation = -1;
+static unsigned long long hvSeenStats[3];   /* processed, remaining, total */
+static int hvSeenAbortCode = -1;
+static virDomainJobInfo hvSeenCapped;
+
+static void
+hvSampleJob(virDomainPtr d)
+{
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+    virErrorPtr err;
+
+    if (!jobSlots.getJobInfo)
+        return;
+    if (jobSlots.getJobInfo(d, &hvSeenInfo) < 0)
+        hvSeenInfo.type = -1;
+    if (jobSlots.getJobStats(d, &hvSeenStatsType, &params, &nparams, 0) == 0) {
+        virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION,
+                             &hvSeenOperation);
+        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED,
+                                &hvSeenStats[0]);
+        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_REMAINING,
+                                &hvSeenStats[1]);
+        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_TOTAL,
+                                &hvSeenStats[2]);
+        virTypedParamsFree(params, nparams);
+    }
+    if (jobSlots.abortJob(d) < 0 && (err = virGetLastError()))
+        hvSeenAbortCode = err->code;
+    virResetLastError();
+}
+
 static int
 hvSaveMemory(virDomainPtr d, int fd, bool live XSNAP_UNUSED,
              xsnapMemoryProgress *progress)
 {
     char uuid[VIR_UUID_STRING_BUFLEN];
-    long long written = 0;
-    long long total = 0;
+    xsnapOpsJobInfo job;
 
     if (write(fd, "stream", 6) != 6)
         return -1;
+    /* Half-way, then past the total: the image's header counts too. */
     progress->total = 6;
+    progress->written = 3;
+    hvSampleJob(d);
     progress->written = 6;
     virDomainGetUUIDString(d, uuid);
-    if (xsnapOpsGetMemoryProgress(uuid, &written, &total) == 1 && total == 6)
-        hvSeenWritten = written;
+    if (xsnapOpsGetJob(uuid, &job) == 1 && job.kind == XSNAP_OPS_JOB_CREATE &&
+        job.memory && job.total == 6)
+        hvSeenWritten = (long long)job.written;
+    progress->written = 7;
+    if (jobSlots.getJobInfo && jobSlots.getJobInfo(d, &hvSeenCapped) < 0)
+        hvSeenCapped.type = -1;
     if (hvSaveFails) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED, "%s", "injected save failure");
         return -1;
     }
     return 0;
 }
+
 
 static int
 hvContinue(virDomainPtr d XSNAP_UNUSED, bool paused XSNAP_UNUSED)
@@ -374,6 +439,7 @@ static const xsnapHypervisor memoryHypervisor = {
     .isStubdom = hvStub,
     .saveMemory = hvSaveMemory,
     .continueAfterSave = hvContinue,
+    .destroy = hvDestroyFails,
 };
 
 
@@ -412,6 +478,132 @@ testMemoryStep(const void *data XSNAP_UNUSED)
     ret = 0;
 
  cleanup:
+    if (snap)
+        virDomainSnapshotFree(snap);
+    xsnapHypervisorSet(NULL);
+    return ret;
+}
+
+
+static int stockJobCalls;
+static int stockJobFails;
+
+static int
+fakeGetJobInfo(virDomainPtr d XSNAP_UNUSED, virDomainJobInfoPtr info)
+{
+    stockJobCalls++;
+    if (stockJobFails)
+        return -1;
+    memset(info, 0, sizeof(*info));
+    info->type = VIR_DOMAIN_JOB_NONE;
+    return 0;
+}
+
+
+static int
+fakeGetJobStats(virDomainPtr d XSNAP_UNUSED, int *type,
+                virTypedParameterPtr *params, int *nparams,
+                unsigned int flags XSNAP_UNUSED)
+{
+    stockJobCalls++;
+    if (stockJobFails)
+        return -1;
+    *type = VIR_DOMAIN_JOB_NONE;
+    *params = NULL;
+    *nparams = 0;
+    return 0;
+}
+
+
+/* A snapshot being created shows as a job with the memory counter; the
+ * stock answer stands otherwise, and the stock checks always run. */
+static int
+testJobs(const void *data XSNAP_UNUSED)
+{
+    const char *xml = "<domainsnapshot><name>job</name>"
+                      "<disks><disk name='xvda' snapshot='no'/></disks></domainsnapshot>";
+    virDomainSnapshotPtr snap = NULL;
+    virDomainJobInfo info;
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+    int type = -1;
+    int ret = -1;
+
+    xsnapDriverEntrySetJobs(fakeGetJobInfo, fakeGetJobStats, &jobSlots);
+    xsnapHypervisorSet(&memoryHypervisor);
+    hvSaveFails = 0;
+
+    if (jobSlots.getJobInfo(dom, &info) < 0 || info.type != VIR_DOMAIN_JOB_NONE ||
+        jobSlots.getJobStats(dom, &type, &params, &nparams, 0) < 0 ||
+        type != VIR_DOMAIN_JOB_NONE || nparams != 0 || stockJobCalls != 2) {
+        xsnapTestFail("an idle domain does not get the stock answer");
+        goto cleanup;
+    }
+    if (jobSlots.abortJobFlags(dom, 0) >= 0 ||
+        expectError(VIR_ERR_NO_SUPPORT, "cannot abort") < 0 ||
+        jobSlots.abortJobFlags(dom, 0x100) >= 0 ||
+        expectError(VIR_ERR_INVALID_ARG, "unsupported flags") < 0)
+        goto cleanup;
+
+    if (!(snap = CREATE(dom, xml, 0)))
+        goto cleanup;
+    if (hvSeenInfo.type != VIR_DOMAIN_JOB_UNBOUNDED ||
+        hvSeenInfo.dataProcessed != 3 || hvSeenInfo.dataRemaining != 3 ||
+        hvSeenInfo.dataTotal != 6 || hvSeenInfo.memProcessed != 3 ||
+        hvSeenInfo.memTotal != 6 || hvSeenInfo.timeElapsed > 60000) {
+        xsnapTestFail("job info during the save: type %d, %llu/%llu/%llu",
+                      hvSeenInfo.type, hvSeenInfo.dataProcessed,
+                      hvSeenInfo.dataRemaining, hvSeenInfo.dataTotal);
+        goto cleanup;
+    }
+    if (hvSeenStatsType != VIR_DOMAIN_JOB_UNBOUNDED ||
+        hvSeenOperation != VIR_DOMAIN_JOB_OPERATION_SNAPSHOT ||
+        hvSeenStats[0] != 3 || hvSeenStats[1] != 3 || hvSeenStats[2] != 6) {
+        xsnapTestFail("job stats during the save: type %d, operation %d, %llu/%llu/%llu",
+                      hvSeenStatsType, hvSeenOperation, hvSeenStats[0],
+                      hvSeenStats[1], hvSeenStats[2]);
+        goto cleanup;
+    }
+    if (hvSeenAbortCode != VIR_ERR_OPERATION_INVALID ||
+        hvSeenCapped.dataProcessed != 6 || hvSeenCapped.dataRemaining != 0) {
+        xsnapTestFail("abort during the save gave %d, progress past the end %llu/%llu",
+                      hvSeenAbortCode, hvSeenCapped.dataProcessed,
+                      hvSeenCapped.dataRemaining);
+        goto cleanup;
+    }
+
+    /* Over: the stock answer again, and a stock failure stands. */
+    if (jobSlots.getJobInfo(dom, &info) < 0 || info.type != VIR_DOMAIN_JOB_NONE)
+        goto cleanup;
+    stockJobFails = 1;
+    if (jobSlots.getJobInfo(dom, &info) >= 0 ||
+        jobSlots.getJobStats(dom, &type, &params, &nparams, 0) >= 0) {
+        xsnapTestFail("a stock failure was hidden");
+        goto cleanup;
+    }
+    stockJobFails = 0;
+
+    /* Revert and delete show as theirs; a failed one ends its job too. */
+    hvSeenStateOperation = -1;
+    if (REVERT(snap, 0) >= 0 || expectError(VIR_ERR_OPERATION_FAILED, "injected destroy") < 0 ||
+        hvSeenStateOperation != VIR_DOMAIN_JOB_OPERATION_SNAPSHOT_REVERT) {
+        xsnapTestFail("revert showed operation %d", hvSeenStateOperation);
+        goto cleanup;
+    }
+    if (jobSlots.getJobInfo(dom, &info) < 0 || info.type != VIR_DOMAIN_JOB_NONE) {
+        xsnapTestFail("the failed revert's job is still shown");
+        goto cleanup;
+    }
+    hvSeenStateOperation = -1;
+    if (DELETE(snap, 0) < 0 ||
+        hvSeenStateOperation != VIR_DOMAIN_JOB_OPERATION_SNAPSHOT_DELETE) {
+        xsnapTestFail("delete showed operation %d", hvSeenStateOperation);
+        goto cleanup;
+    }
+    ret = 0;
+
+ cleanup:
+    stockJobFails = 0;
     if (snap)
         virDomainSnapshotFree(snap);
     xsnapHypervisorSet(NULL);
@@ -574,6 +766,7 @@ mymain(void)
     ret |= xsnapTestRun("flags and unsupported operations", testFlagsAndUnsupported, NULL);
     ret |= xsnapTestRun("a busy domain times out", testBusy, NULL);
     ret |= xsnapTestRun("the memory step and its undo", testMemoryStep, NULL);
+    ret |= xsnapTestRun("a running snapshot shows as a job", testJobs, NULL);
     ret |= xsnapTestRun("reload from the store", testReload, NULL);
     ret |= xsnapTestRun("delete metadata", testDelete, NULL);
     ret |= xsnapTestRun("undefine with snapshot metadata", testUndefine, NULL);

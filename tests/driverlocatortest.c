@@ -125,6 +125,8 @@ typedef enum {
     BAD_NEIGHBOUR_NULL,
     BAD_NEIGHBOUR_OUTSIDE,
     BAD_UNEXPECTED_SLOT,
+    BAD_ABORT_FILLED,
+    BAD_JOB_INFO_NULL,
     BAD_TWO_TABLES,
     BAD_READ_ONLY,
     BAD_NO_TABLE,
@@ -159,6 +161,14 @@ testFakeRefused(const void *data)
         break;
     case BAD_UNEXPECTED_SLOT:
         fake.hv[layout9->slotDomainRename] = (void *)(fakeCode + 8);
+        break;
+    case BAD_ABORT_FILLED:
+        /* A stock abort would be hidden by ours. */
+        fake.hv[layout9->slotDomainAbortJobFlags] = (void *)(fakeCode + 8);
+        break;
+    case BAD_JOB_INFO_NULL:
+        /* Nothing to wrap. */
+        fake.hv[layout9->slotDomainGetJobInfo] = NULL;
         break;
     case BAD_TWO_TABLES:
         /* A second connect driver pointing at the same table. */
@@ -329,9 +339,16 @@ testStockFilled(const void *data XSNAP_UNUSED)
             if (tables.hv[i] != xsnapDriverSnapshotSlots[slot])
                 return -1;
         } else if (i == layout9->slotDomainUndefine ||
-                   i == layout9->slotDomainUndefineFlags) {
-            if (tables.hv[i] == stockCopy[i] || !tables.hv[i])
+                   i == layout9->slotDomainUndefineFlags ||
+                   i == layout9->slotDomainGetJobInfo ||
+                   i == layout9->slotDomainGetJobStats ||
+                   i == layout9->slotDomainAbortJob ||
+                   i == layout9->slotDomainAbortJobFlags) {
+            /* Wrapped, or (abort) filled where the stock left NULL. */
+            if (tables.hv[i] == stockCopy[i] || !tables.hv[i]) {
+                xsnapTestFail("slot %zu not wrapped", i);
                 return -1;
+            }
         } else if (tables.hv[i] != stockCopy[i]) {
             xsnapTestFail("slot %zu changed", i);
             return -1;
@@ -363,6 +380,8 @@ mymain(void)
     BAD(BAD_NEIGHBOUR_NULL);
     BAD(BAD_NEIGHBOUR_OUTSIDE);
     BAD(BAD_UNEXPECTED_SLOT);
+    BAD(BAD_ABORT_FILLED);
+    BAD(BAD_JOB_INFO_NULL);
     BAD(BAD_TWO_TABLES);
     BAD(BAD_READ_ONLY);
     BAD(BAD_NO_TABLE);

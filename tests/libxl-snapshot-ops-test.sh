@@ -156,7 +156,8 @@ dev_has fx1 xvdb 0xcd 1M 4k || fx_fail "xvdb after revert to s2"
 [ "$(vok snapshot-current fx1 --name)" = s2 ] || fx_fail "s2 is not current after revert"
 
 fx_step "revert to s1 (disk-only: external xvdb gets a fresh overlay)"
-vok snapshot-revert fx1 s1 --running >/dev/null
+vfail "must respawn guest to start inactive snapshot" snapshot-revert fx1 s1 --running
+vok snapshot-revert fx1 s1 --running --force >/dev/null
 fx_expect_state fx1 running
 dev_has fx1 xvda 0xab 0 64k || fx_fail "xvda after revert to s1"
 dev_has fx1 xvdb 0x5a 1M 4k || fx_fail "xvdb after revert to s1"
@@ -170,7 +171,7 @@ vok snapshot-revert fx1 s2 >/dev/null
 [ "$(mem fx1 12)" = "memory-at-s2" ] || fx_fail "memory after the second revert to s2"
 dev_has fx1 xvda 0xcd 0 64k || fx_fail "xvda after the second revert to s2"
 dev_has fx1 xvdb 0xcd 1M 4k || fx_fail "xvdb after the second revert to s2"
-vok snapshot-revert fx1 s1 --paused >/dev/null
+vok snapshot-revert fx1 s1 --paused --force >/dev/null
 fx_expect_state fx1 paused
 dev_has fx1 xvdb 0x5a 1M 4k || fx_fail "xvdb after the second revert to s1"
 vok snapshot-revert fx1 s2 --paused >/dev/null
@@ -199,7 +200,7 @@ dev_has fx1 xvdb 0xcd 1M 4k || fx_fail "xvdb lost data in the merge"
 fx_step "delete refused when two branches share the base"
 vok snapshot-create-as fx1 t1 --disk-only >/dev/null
 vok snapshot-create-as fx1 t2 --disk-only >/dev/null
-vok snapshot-revert fx1 t1 --running >/dev/null
+vok snapshot-revert fx1 t1 --running --force >/dev/null
 vok snapshot-create-as fx1 t3 --disk-only >/dev/null
 vfail "it has 2 children" snapshot-delete fx1 t1
 [ "$(vok snapshot-list fx1 --name | wc -l)" = 3 ] || fx_fail "a refused delete changed the list"
@@ -326,7 +327,7 @@ vok snapshot-create-as fx2 ex --disk-only \
 vok snapshot-delete fx2 ru --children >/dev/null
 [ "$(served fx2 xvda)" = "$served_now" ] || fx_fail "xvda not merged back: $(served fx2 xvda)"
 
-fx_step "gold image with linked clones"
+fx_step "gold image with three linked clones"
 qemu-img create -q -f raw "$FX_DIR/gold.raw" 16M || fx_fail "qemu-img"
 domain_xml gold 64 "xvda:raw:$FX_DIR/gold.raw"
 vok define "$FX_DIR/gold.xml" >/dev/null
@@ -334,26 +335,26 @@ vok start gold >/dev/null
 write gold xvda 0x61 0 64k
 vok snapshot-create-as gold g1 --disk-only >/dev/null
 write gold xvda 0x62 0 4k
-for i in 1 2; do
+for i in 1 2 3; do
     qemu-img create -q -f qcow2 -F raw -b "$FX_DIR/gold.raw" "$FX_DIR/clone$i.qcow2" || fx_fail "clone$i"
     domain_xml clone$i 7$i "xvda:qcow2:$FX_DIR/clone$i.qcow2"
     vok define "$FX_DIR/clone$i.xml" >/dev/null
     vok start clone$i >/dev/null
     write clone$i xvda 0x7$i 32k 4k
 done
-for i in 1 2; do
+for i in 1 2 3; do
     dev_has clone$i xvda 0x61 0 32k || fx_fail "clone$i does not see the gold data"
     dev_has clone$i xvda 0x7$i 32k 4k || fx_fail "clone$i lost its own write"
 done
 has raw "$FX_DIR/gold.raw" 0x61 0 64k || fx_fail "the gold image changed"
 vfail "is also used by disk 'xvda' of domain 'clone" snapshot-delete gold g1
-for i in 1 2; do
+for i in 1 2 3; do
     dev_has clone$i xvda 0x61 0 32k || fx_fail "clone$i lost the gold data to a merge"
 done
 has raw "$FX_DIR/gold.raw" 0x61 0 64k || fx_fail "the gold image changed under its clones"
 vok snapshot-list gold --name | grep -qx g1 || fx_fail "a failed merge dropped g1"
 dev_has gold xvda 0x62 0 4k || fx_fail "gold lost its own write"
-for i in 1 2; do
+for i in 1 2 3; do
     vok destroy clone$i >/dev/null
     vok undefine clone$i >/dev/null
 done
@@ -375,5 +376,47 @@ fx_ctl mem-write first 0 "changed-mem!" || fx_fail "mem-write"
 vok snapshot-revert first f1 >/dev/null
 [ "$(mem first 12)" = "first-memory" ] || fx_fail "memory after revert to f1: $(mem first 12)"
 vok destroy first >/dev/null
+
+fx_step "a guest going away, or a stub-domain device model, is refused"
+listed=$(vok snapshot-list first --name)
+files=$(fx_inhost ls "$store/first")
+refused() {
+    vfail "while it is shutting down, crashed or suspended to RAM" snapshot-create-as first x1
+    vfail "while it is shutting down, crashed or suspended to RAM" snapshot-create-as first x2 --disk-only
+    vfail "while it is shutting down, crashed or suspended to RAM" snapshot-delete first f1
+}
+# libvirt hears of these only through libxl's events: held back, libvirt
+# still calls the domain running while Xen already does not. Once they
+# are let through, libvirt tears the domain down (on_poweroff and
+# on_crash are destroy).
+for how in shutdown crash; do
+    vok start first >/dev/null
+    fx_ctl hold first || fx_fail "hold"
+    fx_ctl "$how" first || fx_fail "$how"
+    fx_expect_state first running
+    refused
+    fx_ctl release first || fx_fail "release"
+    for i in $(seq 50); do
+        [ "$(fx_virsh domstate first 2>&1)" = "shut off" ] && break
+        sleep 0.1
+    done
+    fx_expect_state first "shut off"
+done
+vok start first >/dev/null
+/usr/bin/python3 - "$FAKEXEN_STATE_DIR/domains/$(fx_ctl domid first)/config.json" <<'PY' || fx_fail "cannot mark the device model as a stub domain"
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["b_info"]["device_model_stubdomain"] = "True"
+json.dump(cfg, open(sys.argv[1], "w"))
+PY
+vfail "runs its device model in a stub domain" snapshot-create-as first x3 --disk-only
+vfail "runs its device model in a stub domain" snapshot-create-as first x4
+# Last, as Xen keeps a dying domain until its teardown ends.
+fx_ctl hold first || fx_fail "hold"
+fx_ctl dying first || fx_fail "dying"
+refused
+[ "$(vok snapshot-list first --name)" = "$listed" ] || fx_fail "a refused operation changed the snapshot list"
+[ "$(fx_inhost ls "$store/first")" = "$files" ] || fx_fail "a refused operation left files in the store"
+[ "$(internal_snaps "$FX_DIR/first.qcow2")" = "f1 " ] || fx_fail "a refused operation changed the image: $(internal_snaps "$FX_DIR/first.qcow2")"
 
 fx_step "done"

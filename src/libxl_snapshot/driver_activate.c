@@ -41,6 +41,9 @@ xsnapDriverActivateWith(const xsnapDriverLayout *layout,
     xsnapDrvDomainUndefineFlags undefineFlags;
     xsnapDrvDomainUndefine wrapUndefine;
     xsnapDrvDomainUndefineFlags wrapUndefineFlags;
+    xsnapDrvDomainGetJobInfo getJobInfo;
+    xsnapDrvDomainGetJobStats getJobStats;
+    xsnapDriverJobSlots jobSlots;
     void *fn;
 
     if (xsnapDriverCheckWith(layout, map, tables) < 0)
@@ -54,6 +57,11 @@ xsnapDriverActivateWith(const xsnapDriverLayout *layout,
     memcpy(&undefineFlags, &fn, sizeof(fn));
     xsnapDriverEntrySetUndefine(undefine, undefineFlags,
                                 &wrapUndefine, &wrapUndefineFlags);
+    fn = xsnapDriverGetSlot(tables, layout->slotDomainGetJobInfo);
+    memcpy(&getJobInfo, &fn, sizeof(fn));
+    fn = xsnapDriverGetSlot(tables, layout->slotDomainGetJobStats);
+    memcpy(&getJobStats, &fn, sizeof(fn));
+    xsnapDriverEntrySetJobs(getJobInfo, getJobStats, &jobSlots);
 
     if (xsnapDriverFillSlots(layout, tables, xsnapDriverSnapshotSlots) < 0)
         return -1;
@@ -61,6 +69,14 @@ xsnapDriverActivateWith(const xsnapDriverLayout *layout,
     xsnapDriverSetSlot(tables, layout->slotDomainUndefine, fn);
     memcpy(&fn, &wrapUndefineFlags, sizeof(fn));
     xsnapDriverSetSlot(tables, layout->slotDomainUndefineFlags, fn);
+    memcpy(&fn, &jobSlots.getJobInfo, sizeof(fn));
+    xsnapDriverSetSlot(tables, layout->slotDomainGetJobInfo, fn);
+    memcpy(&fn, &jobSlots.getJobStats, sizeof(fn));
+    xsnapDriverSetSlot(tables, layout->slotDomainGetJobStats, fn);
+    memcpy(&fn, &jobSlots.abortJob, sizeof(fn));
+    xsnapDriverSetSlot(tables, layout->slotDomainAbortJob, fn);
+    memcpy(&fn, &jobSlots.abortJobFlags, sizeof(fn));
+    xsnapDriverSetSlot(tables, layout->slotDomainAbortJobFlags, fn);
     return 0;
 }
 

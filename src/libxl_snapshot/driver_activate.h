@@ -25,8 +25,8 @@ int xsnapDriverCheck(void *stockHandle, unsigned long version,
 /*
  * With the layout and module map already known: checks the build-id,
  * looks up libvirt's private functions, finds and checks the tables,
- * sets up the snapshot state, then fills the 16 snapshot slots and
- * wraps undefine. Any failure happens before the first write, and
+ * sets up the snapshot state, then fills the 16 snapshot slots, wraps
+ * undefine and the job callbacks, and fills the empty abort slots. Any failure happens before the first write, and
  * leaves the tables untouched. Returns 0 with @tables set, or -1 with
  * an error reported saying why.
  */

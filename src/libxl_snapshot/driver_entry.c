@@ -687,3 +687,200 @@ xsnapDriverEntrySetUndefine(xsnapDrvDomainUndefine undefine,
     *wrapUndefine = xsnapDomainUndefine;
     *wrapUndefineFlags = xsnapDomainUndefineFlags;
 }
+
+
+/* ---- jobs ------------------------------------------------------------- */
+
+/*
+ * A snapshot operation runs outside the stock driver's job (nothing can
+ * hold that across our steps), so the stock job callbacks report "no
+ * job" while one runs. These wrappers show it instead.
+ */
+
+static xsnapDrvDomainGetJobInfo stockGetJobInfo;
+static xsnapDrvDomainGetJobStats stockGetJobStats;
+
+/* Every flag of virDomainAbortJobFlagsValues in libvirt 9.0.0. */
+#define XSNAP_ABORT_FLAGS_ALL VIR_DOMAIN_ABORT_JOB_POSTCOPY
+
+/* The snapshot operation running on @dom, if any. The image's size
+ * includes its header, so it is capped at the memory's size. */
+static bool
+xsnapDomainSnapshotJob(virDomainPtr dom, xsnapOpsJobInfo *job)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (virDomainGetUUIDString(dom, uuid) < 0 || xsnapOpsGetJob(uuid, job) != 1)
+        return false;
+    if (job->total > 0 && job->written > job->total)
+        job->written = job->total;
+    return true;
+}
+
+
+static int
+xsnapDomainJobOperation(xsnapOpsJobKind kind)
+{
+    switch (kind) {
+    case XSNAP_OPS_JOB_CREATE:
+        return VIR_DOMAIN_JOB_OPERATION_SNAPSHOT;
+    case XSNAP_OPS_JOB_REVERT:
+        return VIR_DOMAIN_JOB_OPERATION_SNAPSHOT_REVERT;
+    case XSNAP_OPS_JOB_DELETE:
+        return VIR_DOMAIN_JOB_OPERATION_SNAPSHOT_DELETE;
+    case XSNAP_OPS_JOB_LAST:
+        break;
+    }
+    return VIR_DOMAIN_JOB_OPERATION_UNKNOWN;
+}
+
+
+/*
+ * The stock callback runs first even when its answer is replaced: it is
+ * the one that checks the caller's access and that the domain exists.
+ * A snapshot operation takes precedence over a stock job it started
+ * itself (a restore during a revert).
+ */
+static int
+xsnapDomainGetJobInfo(virDomainPtr dom, virDomainJobInfoPtr info)
+{
+    xsnapOpsJobInfo job;
+
+    if (stockGetJobInfo(dom, info) < 0)
+        return -1;
+    if (!xsnapDomainSnapshotJob(dom, &job))
+        return 0;
+
+    memset(info, 0, sizeof(*info));
+    info->type = VIR_DOMAIN_JOB_UNBOUNDED;
+    info->timeElapsed = job.elapsedMs;
+    if (job.memory) {
+        info->dataTotal = info->memTotal = job.total;
+        info->dataProcessed = info->memProcessed = job.written;
+        info->dataRemaining = info->memRemaining =
+            job.total > job.written ? job.total - job.written : 0;
+    }
+    return 0;
+}
+
+
+/* The typed parameters of @job, through the public API only. */
+static int
+xsnapDomainJobParams(const xsnapOpsJobInfo *job, virTypedParameterPtr *params,
+                     int *nparams)
+{
+    unsigned long long remaining = job->total > job->written ?
+                                   job->total - job->written : 0;
+    virTypedParameterPtr list = NULL;
+    int n = 0;
+    int max = 0;
+
+    if (virTypedParamsAddInt(&list, &n, &max, VIR_DOMAIN_JOB_OPERATION,
+                             xsnapDomainJobOperation(job->kind)) < 0 ||
+        virTypedParamsAddULLong(&list, &n, &max, VIR_DOMAIN_JOB_TIME_ELAPSED,
+                                job->elapsedMs) < 0 ||
+        (job->memory &&
+         (virTypedParamsAddULLong(&list, &n, &max, VIR_DOMAIN_JOB_DATA_TOTAL,
+                                  job->total) < 0 ||
+          virTypedParamsAddULLong(&list, &n, &max, VIR_DOMAIN_JOB_DATA_PROCESSED,
+                                  job->written) < 0 ||
+          virTypedParamsAddULLong(&list, &n, &max, VIR_DOMAIN_JOB_DATA_REMAINING,
+                                  remaining) < 0 ||
+          virTypedParamsAddULLong(&list, &n, &max, VIR_DOMAIN_JOB_MEMORY_TOTAL,
+                                  job->total) < 0 ||
+          virTypedParamsAddULLong(&list, &n, &max, VIR_DOMAIN_JOB_MEMORY_PROCESSED,
+                                  job->written) < 0 ||
+          virTypedParamsAddULLong(&list, &n, &max, VIR_DOMAIN_JOB_MEMORY_REMAINING,
+                                  remaining) < 0))) {
+        virTypedParamsFree(list, n);
+        xsnapReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                         _("cannot build the statistics of the snapshot job"));
+        return -1;
+    }
+    *params = list;
+    *nparams = n;
+    return 0;
+}
+
+
+/* Statistics of a completed job (VIR_DOMAIN_JOB_STATS_COMPLETED) are
+ * the stock driver's alone: snapshot operations keep none. */
+static int
+xsnapDomainGetJobStats(virDomainPtr dom, int *type,
+                       virTypedParameterPtr *params, int *nparams,
+                       unsigned int flags)
+{
+    virTypedParameterPtr ours = NULL;
+    int nours = 0;
+    xsnapOpsJobInfo job;
+
+    if (stockGetJobStats(dom, type, params, nparams, flags) < 0)
+        return -1;
+    if ((flags & VIR_DOMAIN_JOB_STATS_COMPLETED) ||
+        !xsnapDomainSnapshotJob(dom, &job))
+        return 0;
+
+    xsnapResetLastError();
+    if (xsnapDomainJobParams(&job, &ours, &nours) < 0) {
+        virTypedParamsFree(*params, *nparams);
+        *params = NULL;
+        *nparams = 0;
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    virTypedParamsFree(*params, *nparams);
+    *type = VIR_DOMAIN_JOB_UNBOUNDED;
+    *params = ours;
+    *nparams = nours;
+    return 0;
+}
+
+
+/*
+ * The stock driver has no abort: libvirt itself refuses with
+ * VIR_ERR_NO_SUPPORT. A snapshot operation cannot be stopped half-way
+ * either (its steps undo themselves only on failure), so while one runs
+ * the refusal says so, as an invalid operation; otherwise it stays
+ * VIR_ERR_NO_SUPPORT.
+ */
+static int
+xsnapDomainAbortJobFlags(virDomainPtr dom, unsigned int flags)
+{
+    const char *name = virDomainGetName(dom);
+    xsnapOpsJobInfo job;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_ABORT_FLAGS_ALL, __func__) == 0) {
+        if (xsnapDomainSnapshotJob(dom, &job))
+            xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                             _("the snapshot operation running on domain '%1$s' cannot be aborted"),
+                             name ? name : "");
+        else
+            xsnapReportError(VIR_ERR_NO_SUPPORT,
+                             _("the libxl driver cannot abort a job of domain '%1$s'"),
+                             name ? name : "");
+    }
+    xsnapDriverReportLastError();
+    return -1;
+}
+
+
+static int
+xsnapDomainAbortJob(virDomainPtr dom)
+{
+    return xsnapDomainAbortJobFlags(dom, 0);
+}
+
+
+void
+xsnapDriverEntrySetJobs(xsnapDrvDomainGetJobInfo getJobInfo,
+                        xsnapDrvDomainGetJobStats getJobStats,
+                        xsnapDriverJobSlots *wrap)
+{
+    stockGetJobInfo = getJobInfo;
+    stockGetJobStats = getJobStats;
+    wrap->getJobInfo = xsnapDomainGetJobInfo;
+    wrap->getJobStats = xsnapDomainGetJobStats;
+    wrap->abortJob = xsnapDomainAbortJob;
+    wrap->abortJobFlags = xsnapDomainAbortJobFlags;
+}

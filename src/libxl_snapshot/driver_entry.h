@@ -1,6 +1,7 @@
 /*
  * driver_entry.h: the snapshot callbacks the wrapper puts into libvirt's
- * libxl hypervisor table, and its wrappers of undefine
+ * libxl hypervisor table, and its wrappers of undefine and of the job
+ * callbacks
  *
  * Each callback has the signature libvirt expects in its slot, follows
  * libvirt's ownership rules (returned strings and arrays are freed by
@@ -25,3 +26,24 @@ void xsnapDriverEntrySetUndefine(xsnapDrvDomainUndefine undefine,
                                  xsnapDrvDomainUndefineFlags undefineFlags,
                                  xsnapDrvDomainUndefine *wrapUndefine,
                                  xsnapDrvDomainUndefineFlags *wrapUndefineFlags);
+
+/* The job callbacks the wrapper puts into the table. */
+typedef struct _xsnapDriverJobSlots xsnapDriverJobSlots;
+struct _xsnapDriverJobSlots {
+    xsnapDrvDomainGetJobInfo getJobInfo;
+    xsnapDrvDomainGetJobStats getJobStats;
+    xsnapDrvDomainAbortJob abortJob;
+    xsnapDrvDomainAbortJobFlags abortJobFlags;
+};
+
+/*
+ * Makes the job wrappers call @getJobInfo / @getJobStats (the stock
+ * driver's) and show a running snapshot operation in their place.
+ * Returns the four callbacks for the table through @wrap: the two
+ * wrappers, and abort callbacks for the slots the stock driver leaves
+ * empty, which refuse to abort (VIR_ERR_OPERATION_INVALID while a
+ * snapshot operation runs, VIR_ERR_NO_SUPPORT otherwise).
+ */
+void xsnapDriverEntrySetJobs(xsnapDrvDomainGetJobInfo getJobInfo,
+                             xsnapDrvDomainGetJobStats getJobStats,
+                             xsnapDriverJobSlots *wrap);

@@ -55,6 +55,13 @@ typedef int (*xsnapDrvSnapshotDelete)(virDomainSnapshotPtr snapshot,
 /* Callbacks the wrapper keeps and calls on from its own. */
 typedef int (*xsnapDrvDomainUndefine)(virDomainPtr dom);
 typedef int (*xsnapDrvDomainUndefineFlags)(virDomainPtr dom, unsigned int flags);
+typedef int (*xsnapDrvDomainGetJobInfo)(virDomainPtr dom, virDomainJobInfoPtr info);
+typedef int (*xsnapDrvDomainGetJobStats)(virDomainPtr dom, int *type,
+                                         virTypedParameterPtr *params,
+                                         int *nparams, unsigned int flags);
+/* Callbacks the stock driver leaves empty and the wrapper fills. */
+typedef int (*xsnapDrvDomainAbortJob)(virDomainPtr dom);
+typedef int (*xsnapDrvDomainAbortJobFlags)(virDomainPtr dom, unsigned int flags);
 
 /* The slots in their table order, starting at snapshotFirstSlot. */
 typedef enum {
@@ -103,6 +110,10 @@ struct _xsnapDriverLayout {
     size_t slotDomainUndefine;
     size_t slotDomainUndefineFlags;
     size_t slotDomainRename;           /* not filled by libxl in 9.0.0 */
+    size_t slotDomainGetJobInfo;
+    size_t slotDomainGetJobStats;
+    size_t slotDomainAbortJob;         /* not filled by libxl in 9.0.0 */
+    size_t slotDomainAbortJobFlags;    /* not filled by libxl in 9.0.0 */
 
     const xsnapLayoutSlotCheck *checks;
     size_t nchecks;
@@ -149,6 +160,10 @@ static const xsnapLayoutSlotCheck xsnapLayoutChecks9000000[] = {
     { 87, true, "domainUndefine" },
     { 88, true, "domainUndefineFlags" },
     { 131, false, "domainRename" },
+    { 136, true, "domainGetJobInfo" },
+    { 137, true, "domainGetJobStats" },
+    { 138, false, "domainAbortJob" },
+    { 139, false, "domainAbortJobFlags" },
     { 148, true, "domainManagedSave" },
     { 149, true, "domainHasManagedSaveImage" },
     { 150, true, "domainManagedSaveRemove" },
@@ -177,6 +192,10 @@ static const xsnapDriverLayout xsnapDriverLayouts[] = {
         .slotDomainUndefine = 87,
         .slotDomainUndefineFlags = 88,
         .slotDomainRename = 131,
+        .slotDomainGetJobInfo = 136,
+        .slotDomainGetJobStats = 137,
+        .slotDomainAbortJob = 138,
+        .slotDomainAbortJobFlags = 139,
         .checks = xsnapLayoutChecks9000000,
         .nchecks = sizeof(xsnapLayoutChecks9000000) /
                    sizeof(xsnapLayoutChecks9000000[0]),

@@ -92,6 +92,43 @@ xsnapHvCtx(void)
 }
 
 
+/*
+ * libvirt learns that a guest shut down, crashed or is being torn down
+ * only when libxl's event reaches it; Xen knows at once. A domain that
+ * libvirt still calls active but Xen reports shut down (other than by
+ * our own suspend) or dying is reported shut down or crashed, so that no
+ * operation starts on a guest that is going away.
+ */
+static void
+xsnapHvStateFromXen(virDomainPtr dom, int *state, int *reason)
+{
+    libxl_dominfo info;
+    libxl_ctx *c;
+    int domid;
+
+    if ((domid = xsnapHvDomid(dom)) < 0 || !(c = xsnapHvCtx())) {
+        xsnapResetLastError();
+        return;
+    }
+    libxl_dominfo_init(&info);
+    if (libxl_domain_info(c, &info, (uint32_t)domid) == 0) {
+        if (info.dying) {
+            *state = VIR_DOMAIN_SHUTDOWN;
+            *reason = VIR_DOMAIN_SHUTDOWN_UNKNOWN;
+        } else if (info.shutdown &&
+                   info.shutdown_reason == LIBXL_SHUTDOWN_REASON_CRASH) {
+            *state = VIR_DOMAIN_CRASHED;
+            *reason = VIR_DOMAIN_CRASHED_UNKNOWN;
+        } else if (info.shutdown &&
+                   info.shutdown_reason != LIBXL_SHUTDOWN_REASON_SUSPEND) {
+            *state = VIR_DOMAIN_SHUTDOWN;
+            *reason = VIR_DOMAIN_SHUTDOWN_UNKNOWN;
+        }
+    }
+    libxl_dominfo_dispose(&info);
+}
+
+
 static int
 xsnapHvState(virDomainPtr dom, int *reason)
 {
@@ -102,6 +139,9 @@ xsnapHvState(virDomainPtr dom, int *reason)
         xsnapHvReportLibvirt(_("getting the state"), dom);
         return -1;
     }
+    if (state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_PAUSED ||
+        state == VIR_DOMAIN_BLOCKED)
+        xsnapHvStateFromXen(dom, &state, &r);
     if (reason)
         *reason = r;
     return state;
@@ -217,7 +257,8 @@ xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live,
     if (virDomainGetInfo(dom, &info) == 0) {
         wasPaused = info.state == VIR_DOMAIN_PAUSED;
         if (progress)
-            progress->total = (gint64)info.memory * 1024;
+            __atomic_store_n(&progress->total, (gint64)info.memory * 1024,
+                             __ATOMIC_RELAXED);
     }
     if (pipe(pipefd) < 0) {
         xsnapReportSystemError(errno, "%s", _("cannot create a pipe"));

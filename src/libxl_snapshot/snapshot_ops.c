@@ -21,6 +21,7 @@
 
 #include "snapshot_ops.h"
 #include "disk_plan.h"
+#include "fault.h"
 #include "hypervisor.h"
 #include "memory_image.h"
 #include "qemu_img.h"
@@ -36,50 +37,97 @@
 /* Upper bound of one disk commit. */
 #define XSNAP_OPS_COMMIT_TIMEOUT_MS (30 * 60 * 1000)
 
-/* ---- memory-save progress --------------------------------------------- */
+/* ---- jobs ---------------------------------------------------------------- */
 
-static GMutex progressLock;
-static GHashTable *progressTable;  /* domain UUID -> xsnapMemoryProgress */
+/*
+ * One entry per running operation, so that virDomainGetJobInfo can show
+ * it: the stock driver's own job is not held across our steps (see
+ * docs/architecture.md), so its job slots know nothing of ours. A list
+ * rather than a table keyed by UUID: the per-domain lock is keyed by
+ * UUID and name, so nothing guarantees one operation per UUID, and one
+ * entry must never replace and free another's counter while a save
+ * thread may still be writing it.
+ */
+typedef struct _xsnapOpsJob xsnapOpsJob;
+struct _xsnapOpsJob {
+    char *uuid;
+    xsnapOpsJobKind kind;
+    gint64 started;                 /* g_get_monotonic_time() */
+    bool memory;                    /* the memory phase began */
+    xsnapMemoryProgress progress;   /* written by the save's watcher */
+};
 
-static xsnapMemoryProgress *
-xsnapOpsProgressBegin(const char *uuid)
+static GMutex jobLock;
+static GSList *jobs;
+
+static xsnapOpsJob *
+xsnapOpsJobBegin(const char *uuid, xsnapOpsJobKind kind)
 {
-    xsnapMemoryProgress *p = g_new0(xsnapMemoryProgress, 1);
+    xsnapOpsJob *job = g_new0(xsnapOpsJob, 1);
 
-    g_mutex_lock(&progressLock);
-    if (!progressTable)
-        progressTable = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                              g_free, g_free);
-    g_hash_table_replace(progressTable, g_strdup(uuid), p);
-    g_mutex_unlock(&progressLock);
-    return p;
+    job->uuid = g_strdup(uuid);
+    job->kind = kind;
+    job->started = g_get_monotonic_time();
+    g_mutex_lock(&jobLock);
+    jobs = g_slist_prepend(jobs, job);
+    g_mutex_unlock(&jobLock);
+    return job;
 }
 
 
 static void
-xsnapOpsProgressEnd(const char *uuid)
+xsnapOpsJobEnd(xsnapOpsJob *job)
 {
-    g_mutex_lock(&progressLock);
-    if (progressTable)
-        g_hash_table_remove(progressTable, uuid);
-    g_mutex_unlock(&progressLock);
+    if (!job)
+        return;
+    g_mutex_lock(&jobLock);
+    jobs = g_slist_remove(jobs, job);
+    g_mutex_unlock(&jobLock);
+    g_free(job->uuid);
+    g_free(job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xsnapOpsJob, xsnapOpsJobEnd);
+
+
+/* The counter the memory save updates, from now on visible in the job. */
+static xsnapMemoryProgress *
+xsnapOpsJobMemoryBegin(xsnapOpsJob *job)
+{
+    g_mutex_lock(&jobLock);
+    job->memory = true;
+    g_mutex_unlock(&jobLock);
+    return &job->progress;
 }
 
 
 int
-xsnapOpsGetMemoryProgress(const char *uuid, long long *written,
-                          long long *total)
+xsnapOpsGetJob(const char *uuid, xsnapOpsJobInfo *info)
 {
-    xsnapMemoryProgress *p;
+    GSList *l;
     int ret = 0;
 
-    g_mutex_lock(&progressLock);
-    if (progressTable && (p = g_hash_table_lookup(progressTable, uuid))) {
-        *written = __atomic_load_n(&p->written, __ATOMIC_RELAXED);
-        *total = p->total;
+    g_mutex_lock(&jobLock);
+    for (l = jobs; l; l = l->next) {
+        xsnapOpsJob *job = l->data;
+
+        if (!g_str_equal(job->uuid, uuid))
+            continue;
+        memset(info, 0, sizeof(*info));
+        info->kind = job->kind;
+        info->elapsedMs = (unsigned long long)(g_get_monotonic_time() - job->started) / 1000;
+        info->memory = job->memory;
+        if (job->memory) {
+            gint64 written = __atomic_load_n(&job->progress.written, __ATOMIC_RELAXED);
+            gint64 total = __atomic_load_n(&job->progress.total, __ATOMIC_RELAXED);
+
+            info->written = (unsigned long long)MAX(written, 0);
+            info->total = (unsigned long long)MAX(total, 0);
+        }
         ret = 1;
+        break;
     }
-    g_mutex_unlock(&progressLock);
+    g_mutex_unlock(&jobLock);
     return ret;
 }
 
@@ -271,6 +319,7 @@ struct _xsnapCreateCtx {
     char *liveXML;             /* live config, or NULL when inactive */
     xsnapOpsDisks disks;       /* disks of the persistent config */
     xsnapDiskPlan *plan;
+    xsnapOpsJob *job;
 
     bool memoryCreated;        /* we created def->memoryFile */
     bool paused;               /* we paused the domain */
@@ -585,7 +634,7 @@ xsnapCreateSaveMemory(xsnapCreateCtx *c)
         close(fd);
         return -1;
     }
-    progress = xsnapOpsProgressBegin(c->snaps->uuid);
+    progress = xsnapOpsJobMemoryBegin(c->job);
     rc = c->hv->saveMemory(c->dom, fd,
                            c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_LIVE, progress);
     if (rc == 0 && fsync(fd) < 0) {
@@ -594,7 +643,6 @@ xsnapCreateSaveMemory(xsnapCreateCtx *c)
         rc = -1;
         c->suspended = true;
     }
-    xsnapOpsProgressEnd(c->snaps->uuid);
     if (close(fd) < 0 && rc == 0) {
         xsnapReportSystemError(errno, _("cannot write memory snapshot file '%1$s'"),
                                c->def->memoryFile);
@@ -691,8 +739,11 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     g_autofree char *qmpPath = NULL;
     bool halt = c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_HALT;
 
-    if (!c->active)
+    if (!c->active) {
+        if (xsnapFaultPoint("create:disks") < 0)
+            return -1;
         return xsnapDiskPlanRunOffline(c->plan);
+    }
 
     /* The socket is found, and tried, before the guest is suspended: the
      * libxl and libvirt look-ups behind its path would otherwise lengthen
@@ -705,15 +756,18 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
     if (c->def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
+        if (xsnapFaultPoint("create:memory") < 0)
+            return -1;
         if (xsnapCreateSaveMemory(c) < 0) {
             xsnapCreateUndoMemory(c);
             return -1;
         }
-    } else if (xsnapCreatePause(c) < 0) {
+    } else if (xsnapFaultPoint("create:pause") < 0 || xsnapCreatePause(c) < 0) {
         return -1;
     }
 
-    if (xsnapCreateCheckState(c, true) < 0 ||
+    if (xsnapFaultPoint("create:disks") < 0 ||
+        xsnapCreateCheckState(c, true) < 0 ||
         (c->plan->disks->len > 0 &&
          (!(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
           xsnapDiskPlanRunOnline(c->plan, mon) < 0))) {
@@ -723,6 +777,8 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     }
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
+    if (xsnapFaultPoint("create:resume") < 0)
+        return -1;
     if (halt) {
         if (c->hv->destroy(c->dom) < 0)
             return -1;
@@ -773,8 +829,11 @@ int
 xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                const char *xml, unsigned int flags, char **createdName)
 {
+    /* Declared first, so that it ends last, after the context's undo. */
+    g_autoptr(xsnapOpsJob) job = xsnapOpsJobBegin(snaps->uuid, XSNAP_OPS_JOB_CREATE);
     g_auto(xsnapCreateCtx) c = { .dom = dom, .snaps = snaps,
-                                 .hv = xsnapHypervisorGet(), .flags = flags };
+                                 .hv = xsnapHypervisorGet(), .flags = flags,
+                                 .job = job };
 
     *createdName = NULL;
     if (xsnapCreateCheckFlags(flags) < 0 ||
@@ -788,7 +847,9 @@ xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
         /* Started while qemu-img ran: the images may be in use. */
         return -1;
     }
-    if (xsnapCreateUpdateConfig(&c) < 0)
+    if (xsnapFaultPoint("create:config") < 0 ||
+        xsnapCreateUpdateConfig(&c) < 0 ||
+        xsnapFaultPoint("create:metadata") < 0)
         return -1;
     return xsnapCreateWriteMetadata(&c, createdName);
 }
@@ -851,6 +912,21 @@ xsnapRevertValidate(xsnapRevertCtx *c)
     }
     c->withMemory = (def->state == XSNAP_SNAPSHOT_STATE_RUNNING ||
                      def->state == XSNAP_SNAPSHOT_STATE_PAUSED);
+    /* As libvirt: booting a snapshot without memory in place of a guest
+     * that runs must be asked for, since the guest is killed. */
+    if (!(c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_FORCE) && !c->withMemory &&
+        (c->flags & (VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING |
+                     VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED))) {
+        int state = c->hv->state(c->dom, NULL);
+
+        if (state < 0)
+            return -1;
+        if (state != VIR_DOMAIN_SHUTOFF) {
+            xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY, "%s",
+                             _("must respawn guest to start inactive snapshot"));
+            return -1;
+        }
+    }
     if (!(c->flags & VIR_DOMAIN_SNAPSHOT_REVERT_FORCE) && !c->withMemory &&
         virDomainHasManagedSaveImage(c->dom, 0) == 1) {
         xsnapReportError(VIR_ERR_SNAPSHOT_REVERT_RISKY, "%s",
@@ -992,8 +1068,8 @@ xsnapRevertStart(xsnapRevertCtx *c)
 }
 
 
-int
-xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+static int
+xsnapRevertRun(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                xsnapSnapshotObj *obj, unsigned int flags)
 {
     g_auto(xsnapRevertCtx) c = { .dom = dom, .snaps = snaps,
@@ -1002,18 +1078,23 @@ xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
     bool persistent;
 
     if (xsnapRevertValidate(&c) < 0 ||
+        xsnapFaultPoint("revert:stop") < 0 ||
         xsnapRevertStop(&c) < 0 ||
+        xsnapFaultPoint("revert:disks") < 0 ||
         xsnapRevertDisks(&c) < 0)
         return -1;
     persistent = virDomainIsPersistent(dom) == 1;
 
     /* The persistent config follows the snapshot, so that a later
      * start uses the reverted disks. */
-    if ((persistent || !c.withMemory) && c.hv->define(dom, c.configXML) < 0) {
+    if (xsnapFaultPoint("revert:config") < 0 ||
+        ((persistent || !c.withMemory) && c.hv->define(dom, c.configXML) < 0)) {
         xsnapRevertUndoDisks(&c);
         return -1;
     }
-    if (c.withMemory ? xsnapRevertRestore(&c) < 0 : xsnapRevertStart(&c) < 0)
+    if (xsnapFaultPoint(c.withMemory ? "revert:restore" : "revert:start") < 0 ||
+        (c.withMemory ? xsnapRevertRestore(&c) < 0 : xsnapRevertStart(&c) < 0) ||
+        xsnapFaultPoint("revert:metadata") < 0)
         return -1;
 
     if (xsnapSnapshotStoreSetCurrent(xsnapDriverStateGetStore(), snaps->name,
@@ -1022,6 +1103,18 @@ xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
         return -1;
     }
     return 0;
+}
+
+
+int
+xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+               xsnapSnapshotObj *obj, unsigned int flags)
+{
+    xsnapOpsJob *job = xsnapOpsJobBegin(snaps->uuid, XSNAP_OPS_JOB_REVERT);
+    int ret = xsnapRevertRun(dom, snaps, obj, flags);
+
+    xsnapOpsJobEnd(job);
+    return ret;
 }
 
 
@@ -1307,6 +1400,8 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
         const xsnapDomainDiskDef *now = xsnapOpsFindDomainDisk(cur.list, cur.n, sd->name);
         const xsnapDomainDiskDef *then = xsnapOpsFindDomainDisk(frozen.list, frozen.n, sd->name);
 
+        if (xsnapFaultPoint("delete:disk") < 0)
+            return -1;
         if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL) {
             const char *path = then && then->path ? then->path : now ? now->path : NULL;
             bool inQemu = now && now->path && path && xsnapOpsSameFile(now->path, path);
@@ -1339,11 +1434,15 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
     }
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
+    if (xsnapFaultPoint("delete:config") < 0)
+        return -1;
     if (g_hash_table_size(moved) > 0) {
         g_autofree char *xml = xsnapOpsDomainSetDiskSources(inactiveXML, moved, formats);
         if (!xml || c->hv->define(c->dom, xml) < 0)
             return -1;
     }
+    if (xsnapFaultPoint("delete:memory") < 0)
+        return -1;
     if (def->memoryFile && unlink(def->memoryFile) < 0 && errno != ENOENT) {
         xsnapReportSystemError(errno, _("cannot remove memory image '%1$s'"),
                                def->memoryFile);
@@ -1360,8 +1459,8 @@ xsnapDeleteCollect(xsnapSnapshotObj *obj, void *opaque)
 }
 
 
-int
-xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+static int
+xsnapDeleteRun(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                xsnapSnapshotObj *obj, unsigned int flags)
 {
     xsnapDeleteCtx c = { .dom = dom, .snaps = snaps, .hv = xsnapHypervisorGet() };
@@ -1379,6 +1478,13 @@ xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
     if ((state = c.hv->state(dom, NULL)) < 0)
         return -1;
     c.active = xsnapOpsStateActive(state);
+    /* Its device model may still hold the images, or be gone mid-job. */
+    if (!c.active && state != VIR_DOMAIN_SHUTOFF) {
+        xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                         _("cannot delete snapshots of domain '%1$s' while it is shutting down, crashed or suspended to RAM"),
+                         snaps->name);
+        return -1;
+    }
 
     /* Descendants leaves first, then @obj itself. */
     if (flags & (VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN |
@@ -1397,7 +1503,8 @@ xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                                                                   g_ptr_array_index(names, i));
         if (!victim)
             continue;
-        if (xsnapDeleteData(&c, victim) < 0)
+        if (xsnapDeleteData(&c, victim) < 0 ||
+            xsnapFaultPoint("delete:metadata") < 0)
             return -1;
         if (xsnapSnapshotStoreDelete(store, snaps->name, snaps->list, victim, 0) < 0) {
             xsnapDriverStateInvalidate(snaps);
@@ -1405,4 +1512,16 @@ xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
         }
     }
     return 0;
+}
+
+
+int
+xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
+               xsnapSnapshotObj *obj, unsigned int flags)
+{
+    xsnapOpsJob *job = xsnapOpsJobBegin(snaps->uuid, XSNAP_OPS_JOB_DELETE);
+    int ret = xsnapDeleteRun(dom, snaps, obj, flags);
+
+    xsnapOpsJobEnd(job);
+    return ret;
 }

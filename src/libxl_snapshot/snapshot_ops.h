@@ -36,10 +36,27 @@ int xsnapOpsRevert(virDomainPtr dom, xsnapDomainSnapshots *snaps,
 int xsnapOpsDelete(virDomainPtr dom, xsnapDomainSnapshots *snaps,
                    xsnapSnapshotObj *obj, unsigned int flags);
 
+/* The operations above, as the job a client sees. */
+typedef enum {
+    XSNAP_OPS_JOB_CREATE,
+    XSNAP_OPS_JOB_REVERT,
+    XSNAP_OPS_JOB_DELETE,
+
+    XSNAP_OPS_JOB_LAST
+} xsnapOpsJobKind;
+
+typedef struct _xsnapOpsJobInfo xsnapOpsJobInfo;
+struct _xsnapOpsJobInfo {
+    xsnapOpsJobKind kind;
+    unsigned long long elapsedMs;
+    bool memory;                  /* a memory image is or was written */
+    unsigned long long written;   /* bytes of it so far */
+    unsigned long long total;     /* its expected size, 0 when unknown */
+};
+
 /*
- * While a memory image of domain @uuid is being written: sets
- * *@written and *@total (0 when unknown) in bytes and returns 1.
- * Returns 0 when no memory save runs for that domain.
+ * While xsnapOpsCreate, xsnapOpsRevert or xsnapOpsDelete runs on the
+ * domain whose UUID string is @uuid: fills @info and returns 1. Returns
+ * 0 when none runs. Callable from any thread.
  */
-int xsnapOpsGetMemoryProgress(const char *uuid, long long *written,
-                              long long *total);
+int xsnapOpsGetJob(const char *uuid, xsnapOpsJobInfo *info);

@@ -30,15 +30,49 @@ fxCtlUsage(FILE *out)
           "  shutdown DOM [REASON]         the guest shuts down by itself; REASON is\n"
           "                                poweroff (default), reboot, crash, watchdog\n"
           "  crash DOM                     the guest crashes (shutdown crash)\n"
+          "  dying DOM                     Xen starts tearing the domain down\n"
+          "  hold DOM                      its state changes reach no toolstack until\n"
+          "  release DOM                   ... this (a toolstack that has not caught up)\n"
           "  mem-size DOM                  bytes of guest memory\n"
           "  mem-write DOM OFFSET TEXT     writes TEXT into guest memory at OFFSET\n"
           "  mem-read DOM OFFSET LEN       prints LEN bytes of guest memory\n"
           "  mem-hash DOM                  SHA-256 of the guest memory\n"
           "  qmp-path DOM                  the device model's QMP socket (libxl's)\n"
           "  qmp DOM JSON                  sends one QMP command, prints the reply\n"
+          "  save-rate KIB                 suspends write guest memory at KIB KiB/s (0: no limit)\n"
           "  cleanup                       stops every device model, empties the table\n"
           "  ns-init STOPFILE PIDFILE      (fakexen-host) first process of the host\n",
           out);
+}
+
+static int
+fxCtlSaveRate(const char *arg)
+{
+    g_autofree char *path = g_build_filename(fxStateDir(), "save-rate-kib", NULL);
+    g_autofree char *text = NULL;
+    char *end = NULL;
+    guint64 kib = g_ascii_strtoull(arg, &end, 10);
+    g_autoptr(GError) err = NULL;
+
+    if (!end || end == arg || *end) {
+        fprintf(stderr, "fakexen-ctl: bad rate '%s'\n", arg);
+        return 1;
+    }
+    if (kib == 0) {
+        if (unlink(path) < 0 && errno != ENOENT) {
+            fprintf(stderr, "fakexen-ctl: %s: %s\n", path, g_strerror(errno));
+            return 1;
+        }
+        return 0;
+    }
+    text = g_strdup_printf("%" G_GUINT64_FORMAT "\n", kib);
+    if (g_mkdir_with_parents(fxStateDir(), 0755) < 0 ||
+        !g_file_set_contents(path, text, -1, &err)) {
+        fprintf(stderr, "fakexen-ctl: %s: %s\n", path,
+                err ? err->message : g_strerror(errno));
+        return 1;
+    }
+    return 0;
 }
 
 static int
@@ -73,39 +107,73 @@ fxCtlLoad(const char *arg)
     return dom;
 }
 
+/* What a command changes in one domain; returns 0, or -1 after printing why. */
+typedef int (*fxCtlChangeFunc)(fxDomain *dom, const void *data);
+
+/* Applies @change to domain @arg under the state lock and saves it. */
+static int
+fxCtlUpdate(const char *arg, fxCtlChangeFunc change, const void *data)
+{
+    g_autoptr(fxDomain) dom = NULL;
+    int lock;
+    int rc = 1;
+
+    if ((lock = fxStateLock()) < 0) {
+        perror("fakexen-ctl: lock");
+        return 1;
+    }
+    if ((dom = fxCtlLoad(arg)) && change(dom, data) == 0) {
+        if (fxDomainSave(dom) < 0)
+            perror("fakexen-ctl: save");
+        else
+            rc = 0;
+    }
+    fxStateUnlock(lock);
+    return rc;
+}
+
+static int
+fxCtlChangeShutdown(fxDomain *dom, const void *data)
+{
+    if (dom->state != FX_STATE_RUNNING) {
+        fprintf(stderr, "fakexen-ctl: domain %u is not running\n", dom->domid);
+        return -1;
+    }
+    dom->state = FX_STATE_SHUTDOWN;
+    dom->reason = *(const int *)data;
+    return 0;
+}
+
+static int
+fxCtlChangeDying(fxDomain *dom, const void *data G_GNUC_UNUSED)
+{
+    dom->state = FX_STATE_DYING;
+    return 0;
+}
+
+static int
+fxCtlChangeHeld(fxDomain *dom, const void *data)
+{
+    dom->held = *(const bool *)data;
+    return 0;
+}
+
 static int
 fxCtlShutdown(const char *arg, const char *reasonStr)
 {
-    g_autoptr(fxDomain) dom = NULL;
     int reason = reasonStr ? fxReasonTypeFromString(reasonStr) : FX_REASON_POWEROFF;
-    int lock;
 
     if (reason < 0 || reason == FX_REASON_SUSPEND || reason == FX_REASON_SOFT_RESET) {
         fprintf(stderr, "fakexen-ctl: bad shutdown reason '%s'\n", reasonStr);
         return 1;
     }
-    if ((lock = fxStateLock()) < 0) {
-        perror("fakexen-ctl: lock");
-        return 1;
-    }
-    if (!(dom = fxCtlLoad(arg))) {
-        fxStateUnlock(lock);
-        return 1;
-    }
-    if (dom->state != FX_STATE_RUNNING) {
-        fxStateUnlock(lock);
-        fprintf(stderr, "fakexen-ctl: domain %u is not running\n", dom->domid);
-        return 1;
-    }
-    dom->state = FX_STATE_SHUTDOWN;
-    dom->reason = reason;
-    if (fxDomainSave(dom) < 0) {
-        fxStateUnlock(lock);
-        perror("fakexen-ctl: save");
-        return 1;
-    }
-    fxStateUnlock(lock);
-    return 0;
+    return fxCtlUpdate(arg, fxCtlChangeShutdown, &reason);
+}
+
+static int
+fxCtlSetHeld(const char *arg, bool held)
+{
+    return fxCtlUpdate(arg, fxCtlChangeHeld, &held);
 }
 
 static int
@@ -381,6 +449,12 @@ main(int argc, char **argv)
         return fxCtlShutdown(argv[2], argc == 4 ? argv[3] : NULL);
     if (g_str_equal(cmd, "crash") && argc == 3)
         return fxCtlShutdown(argv[2], "crash");
+    if (g_str_equal(cmd, "dying") && argc == 3)
+        return fxCtlUpdate(argv[2], fxCtlChangeDying, NULL);
+    if (g_str_equal(cmd, "hold") && argc == 3)
+        return fxCtlSetHeld(argv[2], true);
+    if (g_str_equal(cmd, "release") && argc == 3)
+        return fxCtlSetHeld(argv[2], false);
     if (g_str_equal(cmd, "mem-size") && argc == 3) {
         g_autoptr(fxDomain) dom = fxCtlLoad(argv[2]);
         if (!dom)
@@ -405,6 +479,8 @@ main(int argc, char **argv)
     }
     if (g_str_equal(cmd, "qmp") && argc == 4)
         return fxCtlQmp(argv[2], argv[3]);
+    if (g_str_equal(cmd, "save-rate") && argc == 3)
+        return fxCtlSaveRate(argv[2]);
     if (g_str_equal(cmd, "cleanup") && argc == 2)
         return fxCtlCleanup();
     if (g_str_equal(cmd, "ns-init") && argc == 4)

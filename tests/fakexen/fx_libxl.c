@@ -241,6 +241,8 @@ fxWatcher(void *opaque G_GNUC_UNUSED)
             if (!g->enabled || g->deathReported || g->domid == 0)
                 continue;
             dom = fxDomainLoad(g->domid);
+            if (dom && dom->held)
+                continue;
             if (!dom || dom->state == FX_STATE_DYING) {
                 g->deathReported = true;
                 ev = fxEventNew(LIBXL_EVENT_TYPE_DOMAIN_DEATH, g->domid, g->user);
@@ -694,7 +696,11 @@ fxPreadFull(int fd, unsigned char *buf, size_t len, uint64_t pos)
     return 0;
 }
 
-/* Writes the stream of the @size bytes of @blobfd to @fd. */
+/*
+ * Writes the stream of the @size bytes of @blobfd to @fd, the guest
+ * memory no faster than fxSaveRateKib(), so that a test can watch a
+ * save in progress.
+ */
 static int
 fxStreamWrite(int fd, int blobfd, uint64_t size)
 {
@@ -706,8 +712,14 @@ fxStreamWrite(int fd, int blobfd, uint64_t size)
     uint64_t bodylen = sizeof(body) + size;
     g_autofree unsigned char *buf = g_malloc(FX_STREAM_CHUNK);
     uint64_t h = FX_FNV_INIT;
+    uint64_t rate = fxSaveRateKib() * 1024;
+    uint64_t chunk = FX_STREAM_CHUNK;
+    gint64 start = g_get_monotonic_time();
     uint64_t pos;
 
+    /* Paced: ten chunks a second, whole words for fxHash. */
+    if (rate > 0)
+        chunk = MIN(chunk, MAX(rate / 10, 4096) & ~(uint64_t)7);
     memcpy(hdr, FX_STREAM_IDENT, 8);
     fxPutBE32(hdr + 8, FX_STREAM_VERSION);
     fxPutBE32(hdr + 12, 0);
@@ -719,13 +731,19 @@ fxStreamWrite(int fd, int blobfd, uint64_t size)
         fxWriteFull(fd, rec, sizeof(rec)) < 0 ||
         fxWriteFull(fd, body, sizeof(body)) < 0)
         return -1;
-    for (pos = 0; pos < size; pos += FX_STREAM_CHUNK) {
-        size_t n = (size_t)MIN(size - pos, FX_STREAM_CHUNK);
+    for (pos = 0; pos < size; pos += chunk) {
+        size_t n = (size_t)MIN(size - pos, chunk);
         if (fxPreadFull(blobfd, buf, n, pos) < 0)
             return -1;
         h = fxHash(h, buf, n);
         if (fxWriteFull(fd, buf, n) < 0)
             return -1;
+        if (rate > 0) {
+            gint64 due = start + (gint64)((pos + n) * G_USEC_PER_SEC / rate);
+            gint64 now = g_get_monotonic_time();
+            if (due > now)
+                g_usleep((gulong)(due - now));
+        }
     }
     if (fxWriteFull(fd, zeros, (8 - bodylen % 8) % 8) < 0)
         return -1;

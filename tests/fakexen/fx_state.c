@@ -89,6 +89,17 @@ fxMemBlobMax(void)
     return kib * 1024;
 }
 
+uint64_t
+fxSaveRateKib(void)
+{
+    g_autofree char *path = g_build_filename(fxStateDir(), "save-rate-kib", NULL);
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    return g_ascii_strtoull(text, NULL, 10);
+}
+
 int
 fxStateLock(void)
 {
@@ -165,6 +176,7 @@ fxDomainLoad(uint32_t domid)
     dom->vcpus = g_key_file_get_integer(kf, "domain", "vcpus", NULL);
     dom->dmpid = (pid_t)g_key_file_get_integer(kf, "domain", "dmpid", NULL);
     dom->created = g_key_file_get_int64(kf, "domain", "created", NULL);
+    dom->held = g_key_file_get_boolean(kf, "domain", "held", NULL);
     if (!dom->name)
         dom->name = g_strdup_printf("domain-%u", domid);
     return dom;
@@ -194,6 +206,7 @@ fxDomainSave(const fxDomain *dom)
     g_key_file_set_integer(kf, "domain", "vcpus", dom->vcpus);
     g_key_file_set_integer(kf, "domain", "dmpid", (int)dom->dmpid);
     g_key_file_set_int64(kf, "domain", "created", dom->created);
+    g_key_file_set_boolean(kf, "domain", "held", dom->held);
     data = g_key_file_to_data(kf, &len, NULL);
     /* Written to a temporary file and renamed: readers that do not take
      * the lock (the event watcher) never see half a file. Not synced:

@@ -53,6 +53,7 @@ struct _fxDomain {
     int vcpus;
     pid_t dmpid;           /* device model, 0 if none */
     gint64 created;        /* monotonic-ish: g_get_real_time() */
+    bool held;             /* state changes not yet announced to the toolstack */
 };
 
 const char *fxStateDir(void);
@@ -61,6 +62,9 @@ const char *fxQmpDir(void);
  * 4096, at most FX_MEM_BLOB_CAP_KIB. */
 #define FX_MEM_BLOB_CAP_KIB (1024ULL * 1024)
 uint64_t fxMemBlobMax(void);
+/* KiB per second at which a suspend writes guest memory, 0 for no
+ * limit: <state>/save-rate-kib, set with `fakexen-ctl save-rate`. */
+uint64_t fxSaveRateKib(void);
 
 /* Takes the table lock (exclusive); returns a token for fxStateUnlock or -1. */
 int fxStateLock(void);

@@ -1,0 +1,59 @@
+/*
+ * fault.c: injected failures and crashes at named steps (see fault.h)
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "util_error.h"
+
+/* Appends @point to the trace file; best effort. */
+static void
+xsnapFaultTrace(const char *file, const char *point)
+{
+    g_autofree char *path = g_strdup_printf("%s.trace", file);
+    g_autofree char *line = g_strdup_printf("%s\n", point);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+        return;
+    if (write(fd, line, strlen(line)) < 0)
+        g_debug("cannot trace fault point '%s': %s", point, g_strerror(errno));
+    close(fd);
+}
+
+
+int
+xsnapFaultPoint(const char *point)
+{
+    const char *file = getenv("XSNAP_FAULT_FILE");
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    if (!file || !*file)
+        return 0;
+    xsnapFaultTrace(file, point);
+    if (!g_file_get_contents(file, &text, NULL, NULL))
+        return 0;
+    lines = g_strsplit(text, "\n", -1);
+    for (size_t i = 0; lines[i]; i++) {
+        g_auto(GStrv) words = g_strsplit_set(g_strstrip(lines[i]), " \t", 2);
+
+        if (!words[0] || !words[1] || !g_str_equal(g_strstrip(words[1]), point))
+            continue;
+        if (g_str_equal(words[0], "crash"))
+            raise(SIGKILL);
+        if (g_str_equal(words[0], "fail")) {
+            xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                             _("injected fault at step '%1$s'"), point);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * fault.h: named points inside the snapshot operations where a test can
+ * make the operation fail, or the whole process die, on purpose
+ *
+ * Inert unless the environment variable XSNAP_FAULT_FILE names a file.
+ * That file is read at every point, so a test changes it between
+ * operations without restarting libvirtd. Each line is
+ *     fail <point>     the step reports VIR_ERR_OPERATION_FAILED
+ *     crash <point>    the process kills itself with SIGKILL
+ * and each point reached is appended, one name a line, to
+ * "<XSNAP_FAULT_FILE>.trace", so a test can list the points an operation
+ * passes and then inject a fault at each of them.
+ */
+#pragma once
+
+#include "internal.h"
+
+/*
+ * Marks that the operation is about to run step @point ("create:disks").
+ * Returns 0 to go on, or -1 with an error reported when a fault is
+ * injected there. Never returns when a crash is injected there.
+ */
+int xsnapFaultPoint(const char *point);
