@@ -323,7 +323,7 @@ xsnapDiskRemoveCreated(xsnapDiskPlanItem *item)
 
 /* Checks each disk against what QEMU serves; records node names. */
 static int
-xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapBlockNodeList *list)
+xsnapDiskPlanMapNodes(xsnapDiskPlan *plan, xsnapBlockNodeList *list)
 {
     for (size_t i = 0; i < plan->disks->len; i++) {
         xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
@@ -408,17 +408,30 @@ xsnapDiskPlanUndoOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon,
 
 
 int
-xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 {
     g_autoptr(xsnapBlockNodeList) list = NULL;
+
+    if (xsnapDiskPlanValidate(plan) < 0 ||
+        !(list = xsnapQemuBlockQuery(mon)) ||
+        xsnapDiskPlanMapNodes(plan, list) < 0)
+        return -1;
+    plan->mapped = true;
+    return 0;
+}
+
+
+int
+xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
     json_object *actions = NULL;
     size_t nActions = 0;
 
-    if (xsnapDiskPlanValidate(plan) < 0)
+    if (xsnapDiskPlanValidate(plan) < 0 ||
+        (!plan->mapped && xsnapDiskPlanMapOnline(plan, mon) < 0))
         return -1;
-    if (!(list = xsnapQemuBlockQuery(mon)) ||
-        xsnapDiskPlanMapOnline(plan, list) < 0)
-        return -1;
+    /* A mapping made beforehand serves one run only. */
+    plan->mapped = false;
 
     for (size_t i = 0; i < plan->disks->len; i++) {
         xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);

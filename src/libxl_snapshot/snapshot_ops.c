@@ -745,13 +745,16 @@ xsnapCreateExecute(xsnapCreateCtx *c)
         return xsnapDiskPlanRunOffline(c->plan);
     }
 
-    /* The socket is found, and tried, before the guest is suspended: the
-     * libxl and libvirt look-ups behind its path would otherwise lengthen
-     * the pause. It is closed again because libxl itself talks to the
-     * device model on that socket while it saves the domain. */
+    /* The socket is found, and the disks mapped to QEMU's block nodes,
+     * before the guest is suspended: the libxl and libvirt look-ups
+     * behind the path and the three block-graph queries would otherwise
+     * lengthen the pause. The monitor is closed again because libxl
+     * itself talks to the device model on that socket while it saves
+     * the domain. */
     if (c->plan->disks->len > 0 &&
         (!(qmpPath = xsnapOpsMonitorPath(c->hv, c->dom)) ||
-         !(mon = xsnapQemuMonitorOpen(qmpPath, NULL))))
+         !(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
+         xsnapDiskPlanMapOnline(c->plan, mon) < 0))
         return -1;
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
