@@ -308,6 +308,66 @@ testRestoreGarbage(const void *data XSNAP_UNUSED)
     return 0;
 }
 
+/* Restores @stream (@len bytes); 0 if it was refused and no domain
+ * was left behind, -1 otherwise. */
+static int
+fxTestRestoreRefused(const char *what, const char *stream, gsize len)
+{
+    g_autofree char *path = g_build_filename(xsnapTestTmpDir(), "bad.save", NULL);
+    libxl_domain_config cfg;
+    uint32_t domid = INVALID_DOMID;
+    libxl_dominfo *list;
+    int nb = 0;
+    int fd;
+    int rc;
+
+    if (!g_file_set_contents(path, stream, (gssize)len, NULL))
+        return -1;
+    fxTestConfig(&cfg, "fxtest-bad", diskCopyPath);
+    if ((fd = open(path, O_RDONLY)) < 0) {
+        libxl_domain_config_dispose(&cfg);
+        return -1;
+    }
+    rc = libxl_domain_create_restore(ctx, &cfg, &domid, fd, -1, NULL, NULL, NULL);
+    close(fd);
+    libxl_domain_config_dispose(&cfg);
+    if (rc == 0) {
+        xsnapTestFail("restore of a stream with %s succeeded", what);
+        return -1;
+    }
+    list = libxl_list_domain(ctx, &nb);
+    libxl_dominfo_list_free(list, nb);
+    if (nb != 3) {
+        xsnapTestFail("after a stream with %s: expected dom0 + 2 domains, found %d",
+                      what, nb);
+        return -1;
+    }
+    return 0;
+}
+
+/* The blob's checksum follows it: a flipped byte of guest memory, or a
+ * stream cut after the memory, must be refused. */
+static int
+testRestoreCorrupt(const void *data XSNAP_UNUSED)
+{
+    g_autofree char *stream = NULL;
+    /* stream header, memory record header, magic and size */
+    const gsize blobStart = 16 + 8 + 24;
+    gsize len;
+
+    if (!g_file_get_contents(savePath, &stream, &len, NULL) ||
+        len < blobStart + 4096 + 8 + 16 + 8) {
+        xsnapTestFail("cannot read the saved stream %s", savePath);
+        return -1;
+    }
+    stream[blobStart + 4096] ^= 0x01;
+    if (fxTestRestoreRefused("a flipped memory byte", stream, len) < 0)
+        return -1;
+    stream[blobStart + 4096] ^= 0x01;
+    /* Drop the checksum and END records. */
+    return fxTestRestoreRefused("no checksum", stream, len - 16 - 8);
+}
+
 static int
 testDestroy(const void *data XSNAP_UNUSED)
 {
@@ -381,7 +441,8 @@ main(int argc XSNAP_UNUSED, char **argv)
         xsnapTestRun("suspend to a file, resume with suspend_cancel=1",
                      testSuspendResume, NULL) < 0 ||
         xsnapTestRun("create_restore into a new domain", testRestore, NULL) < 0 ||
-        xsnapTestRun("a bad stream is refused", testRestoreGarbage, NULL) < 0)
+        xsnapTestRun("a bad stream is refused", testRestoreGarbage, NULL) < 0 ||
+        xsnapTestRun("a corrupt or cut stream is refused", testRestoreCorrupt, NULL) < 0)
         ret = -1;
     if (xsnapTestRun("destroy", testDestroy, NULL) < 0)
         ret = -1;

@@ -342,7 +342,7 @@ xsnapDiskPlanForget(xsnapDiskPlan *plan)
 
 /* Checks each disk against what QEMU serves; records node names. */
 static int
-xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapBlockNodeList *list)
+xsnapDiskPlanMapNodes(xsnapDiskPlan *plan, xsnapBlockNodeList *list)
 {
     for (size_t i = 0; i < plan->disks->len; i++) {
         xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
@@ -427,18 +427,32 @@ xsnapDiskPlanUndoOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon,
 
 
 int
-xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 {
     g_autoptr(xsnapBlockNodeList) list = NULL;
+
+    if (xsnapDiskPlanValidate(plan) < 0 ||
+        !(list = xsnapQemuBlockQuery(mon)) ||
+        xsnapDiskPlanMapNodes(plan, list) < 0)
+        return -1;
+    plan->mapped = true;
+    return 0;
+}
+
+
+int
+xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
     json_object *actions = NULL;
     size_t nActions = 0;
 
     if (xsnapDiskPlanValidate(plan) < 0)
         return -1;
     xsnapDiskPlanForget(plan);
-    if (!(list = xsnapQemuBlockQuery(mon)) ||
-        xsnapDiskPlanMapOnline(plan, list) < 0)
+    if (!plan->mapped && xsnapDiskPlanMapOnline(plan, mon) < 0)
         return -1;
+    /* A mapping made beforehand serves one run only. */
+    plan->mapped = false;
 
     for (size_t i = 0; i < plan->disks->len; i++) {
         xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);

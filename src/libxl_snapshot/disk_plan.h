@@ -42,6 +42,7 @@ struct _xsnapDiskPlan {
     GPtrArray *disks;     /* xsnapDiskPlanItem * */
     bool completed;       /* the last run succeeded, so xsnapDiskPlanUndo applies */
     bool ranOnline;       /* ... and it ran through QMP */
+    bool mapped;          /* nodes found by xsnapDiskPlanMapOnline, for the next run */
 };
 
 /* Test hook, called online after the preparation and before the transaction. */
@@ -72,6 +73,15 @@ xsnapDiskPlanItem *xsnapDiskPlanGetItem(xsnapDiskPlan *plan, size_t i);
  * targets only with reuse, no duplicate targets. Returns 0 or -1.
  */
 int xsnapDiskPlanValidate(xsnapDiskPlan *plan);
+
+/*
+ * Reads the block graph of the running device model behind @mon and
+ * finds each disk's node, checking formats and internal snapshot names,
+ * so that the next xsnapDiskPlanRunOnline (on another connection to the
+ * same device model) does not read it again: create does this before it
+ * suspends the guest. Returns 0 or -1.
+ */
+int xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
 
 /*
  * Runs the plan on the running device model behind @mon as one

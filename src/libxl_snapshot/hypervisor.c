@@ -4,9 +4,11 @@
  */
 #include <config.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 #include <libxl.h>
 #include <libxl_utils.h>
 #include <xentoollog.h>
@@ -14,6 +16,7 @@
 #include "hypervisor.h"
 #include "qemu_monitor.h"
 #include "util_error.h"
+#include "util_file.h"
 
 static const xsnapHypervisor *override;
 
@@ -167,26 +170,77 @@ xsnapHvResume(virDomainPtr dom)
 }
 
 
-typedef struct _xsnapHvWatch xsnapHvWatch;
-struct _xsnapHvWatch {
-    int fd;
-    xsnapMemoryProgress *progress;
-    gint stop;
+static int xsnapHvContinueAfterSave(virDomainPtr dom, bool paused);
+
+
+/* The copier starts write-back of the image every KICK bytes and waits
+ * for it every SYNC bytes: at most SYNC bytes are left for the caller's
+ * fsync, whatever the size of the guest. */
+#define XSNAP_HV_COPY_CHUNK (1024 * 1024)
+
+/* Linux's fcntl to size a pipe (F_LINUX_SPECIFIC_BASE + 7), which
+ * <fcntl.h> declares only with _GNU_SOURCE. */
+#ifndef F_SETPIPE_SZ
+# define F_SETPIPE_SZ 1031
+#endif
+#define XSNAP_HV_COPY_KICK_BYTES (2 * 1024 * 1024)
+#define XSNAP_HV_COPY_SYNC_BYTES (8 * 1024 * 1024)
+
+typedef struct _xsnapHvCopy xsnapHvCopy;
+struct _xsnapHvCopy {
+    int in;                          /* read end of the pipe libxl writes */
+    int out;                         /* the image */
+    xsnapMemoryProgress *progress;   /* may be NULL */
+    int err;                         /* errno of the first failure, or 0 */
 };
 
-/* Follows the size of the image while libxl writes it. */
+/*
+ * Copies what libxl writes into the pipe to the image, syncing as it
+ * goes. The guest stays suspended until the caller's fsync of the image
+ * returns: written straight to the image, a stream that outruns the
+ * disk left that fsync the whole backlog (370 ms for 1 GiB on the
+ * benchmark's disk). Through the pipe, libxl waits for the disk instead,
+ * while the memory is copied, and the fsync finds at most
+ * XSNAP_HV_COPY_SYNC_BYTES. POSIX_FADV_DONTNEED starts write-back early
+ * (and keeps the image from crowding the page cache); fdatasync waits
+ * for it and reports a write error, which the kernel would not report
+ * again to the caller's fsync, so it is kept in @err. After a failure
+ * the rest of the stream is read and dropped, so libxl ends normally.
+ */
 static gpointer
-xsnapHvWatchThread(gpointer opaque)
+xsnapHvCopyThread(gpointer opaque)
 {
-    xsnapHvWatch *w = opaque;
+    xsnapHvCopy *c = opaque;
+    g_autofree char *buf = g_malloc(XSNAP_HV_COPY_CHUNK);
+    off_t pos = lseek(c->out, 0, SEEK_CUR);
+    off_t kicked = pos;
+    off_t synced = pos;
+    ssize_t n;
 
-    while (!g_atomic_int_get(&w->stop)) {
-        struct stat st;
-
-        if (fstat(w->fd, &st) == 0)
-            __atomic_store_n(&w->progress->written, (gint64)st.st_size, __ATOMIC_RELAXED);
-        g_usleep(100 * 1000);
+    if (pos < 0)
+        c->err = errno;
+    while ((n = xsnapFileReadAll(c->in, buf, XSNAP_HV_COPY_CHUNK)) > 0) {
+        if (c->err != 0)
+            continue;
+        if (xsnapFileWriteAll(c->out, buf, (size_t)n) < 0) {
+            c->err = errno;
+            continue;
+        }
+        pos += n;
+        if (c->progress)
+            __atomic_store_n(&c->progress->written, (gint64)pos, __ATOMIC_RELAXED);
+        if (pos - kicked >= XSNAP_HV_COPY_KICK_BYTES) {
+            (void)posix_fadvise(c->out, kicked, pos - kicked, POSIX_FADV_DONTNEED);
+            kicked = pos;
+        }
+        if (pos - synced >= XSNAP_HV_COPY_SYNC_BYTES) {
+            if (fdatasync(c->out) < 0)
+                c->err = errno;
+            synced = pos;
+        }
     }
+    if (n < 0 && c->err == 0)
+        c->err = errno;
     return NULL;
 }
 
@@ -197,36 +251,57 @@ xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live,
 {
     libxl_ctx *c;
     virDomainInfo info;
-    xsnapHvWatch watch = { .fd = fd, .progress = progress };
-    GThread *thread = NULL;
+    xsnapHvCopy copy = { .out = fd, .progress = progress };
+    GThread *thread;
+    bool wasPaused = false;
+    int pipefd[2];
     int domid;
     int rc;
 
     if ((domid = xsnapHvDomid(dom)) < 0 || !(c = xsnapHvCtx()))
         return -1;
-    if (progress) {
-        if (virDomainGetInfo(dom, &info) == 0)
+    if (virDomainGetInfo(dom, &info) == 0) {
+        wasPaused = info.state == VIR_DOMAIN_PAUSED;
+        if (progress)
             __atomic_store_n(&progress->total, (gint64)info.memory * 1024,
                              __ATOMIC_RELAXED);
-        thread = g_thread_new("xsnap-save-progress", xsnapHvWatchThread, &watch);
     }
-    rc = libxl_domain_suspend(c, (uint32_t)domid, fd,
+    if (pipe(pipefd) < 0) {
+        xsnapReportSystemError(errno, "%s", _("cannot create a pipe"));
+        return -1;
+    }
+    /* libxl hands the write end to its save helper itself. */
+    fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
+    fcntl(pipefd[1], F_SETFD, FD_CLOEXEC);
+    /* A pipe of one copy chunk: with the default 64 KiB, writer and
+     * copier took turns 16 times per MiB, which halved the stream's
+     * speed into a tmpfs. Only an optimisation: ignore a refusal. */
+    (void)fcntl(pipefd[1], F_SETPIPE_SZ, XSNAP_HV_COPY_CHUNK);
+    copy.in = pipefd[0];
+    thread = g_thread_new("xsnap-save-copy", xsnapHvCopyThread, &copy);
+    rc = libxl_domain_suspend(c, (uint32_t)domid, pipefd[1],
                               live ? LIBXL_SUSPEND_LIVE : 0, NULL);
-    if (thread) {
-        g_atomic_int_set(&watch.stop, 1);
-        g_thread_join(thread);
-    }
+    /* The copier sees the end of the stream and finishes. */
+    close(pipefd[1]);
+    g_thread_join(thread);
+    close(pipefd[0]);
     if (rc != 0) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED,
                          _("libxl failed to save the memory of domain '%1$s' (%2$d)"),
                          virDomainGetName(dom), rc);
         return -1;
     }
-    if (progress) {
-        struct stat st;
-        if (fstat(fd, &st) == 0)
-            __atomic_store_n(&progress->written, (gint64)st.st_size,
-                             __ATOMIC_RELAXED);
+    if (copy.err != 0) {
+        /* libxl suspended the domain: a failed save must not leave it so. */
+        g_autoptr(xsnapError) saved = NULL;
+
+        xsnapReportSystemError(copy.err,
+                               _("cannot write the memory image of domain '%1$s'"),
+                               virDomainGetName(dom));
+        saved = xsnapSaveLastError();
+        xsnapHvContinueAfterSave(dom, wasPaused);
+        xsnapRestoreLastError(g_steal_pointer(&saved));
+        return -1;
     }
     return 0;
 }

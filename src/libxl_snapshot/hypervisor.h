@@ -33,6 +33,10 @@ struct _xsnapHypervisor {
      * @live). The domain is left suspended, its device model still
      * serving the disks, until continueAfterSave or destroy.
      * @progress (may be NULL) is updated while the stream is written.
+     * libxl writes into a pipe, copied to @fd and synced every 8 MiB:
+     * the caller's fsync, which the suspended guest waits for, finds at
+     * most 8 MiB, whatever the size of the guest. On failure the domain
+     * is not left suspended.
      */
     int (*saveMemory)(virDomainPtr dom, int fd, bool live,
                       xsnapMemoryProgress *progress);

@@ -274,11 +274,10 @@ xsnapOpsDiskFormat(const xsnapDomainDiskDef *disk)
 }
 
 
-/* Opens the QMP monitor of the running @dom, refusing stub domains. */
-static xsnapQemuMonitor *
-xsnapOpsMonitorOpen(const xsnapHypervisor *hv, virDomainPtr dom)
+/* The QMP socket path of the running @dom, refusing stub domains. */
+static char *
+xsnapOpsMonitorPath(const xsnapHypervisor *hv, virDomainPtr dom)
 {
-    g_autofree char *path = NULL;
     int stub = hv->isStubdom(dom);
 
     if (stub < 0)
@@ -289,9 +288,17 @@ xsnapOpsMonitorOpen(const xsnapHypervisor *hv, virDomainPtr dom)
                          virDomainGetName(dom));
         return NULL;
     }
-    if (!(path = hv->qmpPath(dom)))
-        return NULL;
-    return xsnapQemuMonitorOpen(path, NULL);
+    return hv->qmpPath(dom);
+}
+
+
+/* Opens the QMP monitor of the running @dom, refusing stub domains. */
+static xsnapQemuMonitor *
+xsnapOpsMonitorOpen(const xsnapHypervisor *hv, virDomainPtr dom)
+{
+    g_autofree char *path = xsnapOpsMonitorPath(hv, dom);
+
+    return path ? xsnapQemuMonitorOpen(path, NULL) : NULL;
 }
 
 
@@ -909,6 +916,7 @@ static int
 xsnapCreateExecute(xsnapCreateCtx *c)
 {
     g_autoptr(xsnapQemuMonitor) mon = NULL;
+    g_autofree char *qmpPath = NULL;
     bool halt = c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_HALT;
 
     if (!c->active) {
@@ -919,7 +927,16 @@ xsnapCreateExecute(xsnapCreateCtx *c)
         return 0;
     }
 
-    if (c->plan->disks->len > 0 && !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
+    /* The socket is found, and the disks mapped to QEMU's block nodes,
+     * before the guest is suspended: the libxl and libvirt look-ups
+     * behind the path and the three block-graph queries would otherwise
+     * lengthen the pause. The monitor is closed again because libxl
+     * itself talks to the device model on that socket while it saves
+     * the domain. */
+    if (c->plan->disks->len > 0 &&
+        (!(qmpPath = xsnapOpsMonitorPath(c->hv, c->dom)) ||
+         !(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
+         xsnapDiskPlanMapOnline(c->plan, mon) < 0))
         return -1;
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
@@ -935,7 +952,7 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     if (xsnapFaultPoint("create:disks") < 0 ||
         xsnapCreateCheckState(c, true) < 0 ||
         (c->plan->disks->len > 0 &&
-         (!(mon = xsnapOpsMonitorOpen(c->hv, c->dom)) ||
+         (!(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
           xsnapDiskPlanRunOnline(c->plan, mon) < 0)))
         return -1;
     g_clear_pointer(&mon, xsnapQemuMonitorClose);

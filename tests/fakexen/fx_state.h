@@ -58,7 +58,9 @@ struct _fxDomain {
 
 const char *fxStateDir(void);
 const char *fxQmpDir(void);
-/* Size cap (bytes) of a guest-memory blob: FAKEXEN_MEM_MAX_KIB, default 4096. */
+/* Size cap (bytes) of a guest-memory blob: FAKEXEN_MEM_MAX_KIB, default
+ * 4096, at most FX_MEM_BLOB_CAP_KIB. */
+#define FX_MEM_BLOB_CAP_KIB (1024ULL * 1024)
 uint64_t fxMemBlobMax(void);
 /* KiB per second at which a suspend writes guest memory, 0 for no
  * limit: <state>/save-rate-kib, set with `fakexen-ctl save-rate`. */
@@ -92,7 +94,10 @@ int fxStateTypeFromString(const char *str);
 const char *fxReasonTypeToString(int reason);
 int fxReasonTypeFromString(const char *str);
 
-/* FNV-1a 64 over a buffer, continuing from @h (start with FX_FNV_INIT). */
+/* FNV-1a 64 over a buffer taken as little-endian 64-bit words (a tail
+ * shorter than a word byte by byte), continuing from @h (start with
+ * FX_FNV_INIT). To hash in pieces, make every piece but the last a
+ * multiple of 8 bytes. */
 #define FX_FNV_INIT 0xcbf29ce484222325ULL
 uint64_t fxHash(uint64_t h, const void *buf, size_t len);
 
