@@ -171,17 +171,20 @@ xsnapTestQemuStartOnce(const char *dir, const xsnapTestDisk *disks, size_t ndisk
 }
 
 
-/* Start-up is environment, not the code under test: a QEMU that never
- * greets on an overloaded machine is stopped and started once more. */
+/* Start-up is environment, not the code under test: a QEMU whose
+ * monitor did not greet (in time, or as QMP) on an overloaded machine is
+ * stopped and started once more. */
 xsnapTestQemu *
 xsnapTestQemuStart(const char *dir, const xsnapTestDisk *disks, size_t ndisks)
 {
     xsnapTestQemu *qemu = xsnapTestQemuStartOnce(dir, disks, ndisks);
+    int code = xsnapGetLastErrorCode();
 
-    if (!qemu && xsnapGetLastErrorCode() == VIR_ERR_OPERATION_TIMEOUT) {
+    if (!qemu && (code == VIR_ERR_OPERATION_TIMEOUT || code == VIR_ERR_OPERATION_FAILED)) {
         g_autofree char *qmp = g_build_filename(dir, "qmp.sock", NULL);
 
-        fprintf(stderr, "    QEMU did not greet in time; starting it once more\n");
+        fprintf(stderr, "    QEMU's monitor did not greet: %s; starting it once more\n",
+                xsnapGetLastErrorMessage());
         unlink(qmp);
         qemu = xsnapTestQemuStartOnce(dir, disks, ndisks);
     }
