@@ -102,8 +102,11 @@ vok snapshot-dumpxml fx1 s2 | grep -q "<memory snapshot='external' file='$store/
 [ "$(served fx1 xvdb)" = "$FX_DIR/disk1.s1" ] || fx_fail "xvdb moved by s2: $(served fx1 xvdb)"
 case " $(internal_snaps "$FX_DIR/disk1.s1")" in *" s2 "*) ;; *) fx_fail "no internal snapshot s2 in disk1.s1" ;; esac
 
-fx_step "a failing disk step rolls everything back"
-vfail "" snapshot-create-as fx1 s3 --diskspec "xvdb,snapshot=external,file=/nonexistent/dir/x.qcow2"
+fx_step "a failing disk step rolls everything back (--atomic or not: always atomic)"
+vfail "cannot create overlay '/nonexistent/dir/x.qcow2'" snapshot-create-as fx1 s3 --atomic \
+    --diskspec "xvdb,snapshot=external,file=/nonexistent/dir/x.qcow2"
+vfail "cannot create overlay '/nonexistent/dir/x.qcow2'" snapshot-create-as fx1 s3 \
+    --diskspec "xvdb,snapshot=external,file=/nonexistent/dir/x.qcow2"
 fx_expect_state fx1 running
 [ "$(vok snapshot-current fx1 --name)" = s2 ] || fx_fail "current moved after a failed create"
 vok snapshot-list fx1 --name | grep -qx s3 && fx_fail "metadata for a failed snapshot"
