@@ -125,48 +125,17 @@ xsnapSnapshotJournalLockDir(const char *dir, int *fd)
 }
 
 
-/* Makes a completed rename or unlink in @dir durable. */
-static int
-xsnapSnapshotJournalSyncDir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-    if (fd < 0) {
-        xsnapReportSystemError(errno, _("cannot open directory '%1$s'"), dir);
-        return -1;
-    }
-    if (fsync(fd) < 0 && errno != EINVAL) {
-        int err = errno;
-        close(fd);
-        xsnapReportSystemError(err, _("cannot sync directory '%1$s'"), dir);
-        return -1;
-    }
-    close(fd);
-    return 0;
-}
-
-
 int
 xsnapSnapshotJournalWrite(xsnapSnapshotJournal *journal)
 {
     g_autofree char *dir = g_path_get_dirname(journal->path);
-    g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", journal->path);
+    g_autofree char *pattern = g_strdup_printf("%s.XXXXXX", journal->path);
+    g_autofree char *tmp = NULL;
     g_autofree char *text = NULL;
     gsize len = 0;
-    int fd;
 
-    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-        g_autofree char *top = g_path_get_dirname(dir);
-        g_autofree char *lib = g_path_get_dirname(top);
-
-        if (g_mkdir_with_parents(dir, 0700) < 0) {
-            xsnapReportSystemError(errno, _("cannot create directory '%1$s'"), dir);
-            return -1;
-        }
-        /* The journal is only durable if its new directory is. */
-        if (xsnapSnapshotJournalSyncDir(top) < 0 || xsnapSnapshotJournalSyncDir(lib) < 0)
-            return -1;
-    }
+    if (xsnapFileMakeDurableDir(dir) < 0)
+        return -1;
     if (journal->lockFd < 0) {
         int rc = xsnapSnapshotJournalLockDir(dir, &journal->lockFd);
 
@@ -180,25 +149,16 @@ xsnapSnapshotJournalWrite(xsnapSnapshotJournal *journal)
         }
     }
     text = g_key_file_to_data(journal->data, &len, NULL);
-    if ((fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600)) < 0) {
-        xsnapReportSystemError(errno, _("cannot create a temporary file in '%1$s'"), dir);
+    if (!(tmp = xsnapFileWriteTemp(pattern, text, len)))
         return -1;
-    }
-    if (xsnapFileWriteAll(fd, text, len) < 0 || fsync(fd) < 0) {
-        int err = errno;
-        close(fd);
-        unlink(tmp);
-        xsnapReportSystemError(err, _("cannot write '%1$s'"), tmp);
-        return -1;
-    }
-    if (close(fd) < 0 || rename(tmp, journal->path) < 0) {
+    if (rename(tmp, journal->path) < 0) {
         int err = errno;
         unlink(tmp);
         xsnapReportSystemError(err, _("cannot write operation journal '%1$s'"),
                                journal->path);
         return -1;
     }
-    return xsnapSnapshotJournalSyncDir(dir);
+    return xsnapFileSyncDir(dir);
 }
 
 
@@ -220,7 +180,7 @@ xsnapSnapshotJournalRemove(xsnapSnapshotJournal *journal)
                                journal->path);
         return -1;
     }
-    return xsnapSnapshotJournalSyncDir(dir);
+    return xsnapFileSyncDir(dir);
 }
 
 

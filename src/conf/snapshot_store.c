@@ -143,27 +143,6 @@ xsnapSnapshotStoreFilePath(const char *dir, const char *name)
 }
 
 
-/* Makes a completed rename or unlink in @dir durable. */
-static int
-xsnapSnapshotStoreSyncDir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-    if (fd < 0) {
-        xsnapReportSystemError(errno, _("cannot open directory '%1$s'"), dir);
-        return -1;
-    }
-    if (fsync(fd) < 0 && errno != EINVAL) {
-        int err = errno;
-        close(fd);
-        xsnapReportSystemError(err, _("cannot sync directory '%1$s'"), dir);
-        return -1;
-    }
-    close(fd);
-    return 0;
-}
-
-
 /* Moves @tmp to @path; without @replace, fails with EEXIST rather than
  * replace an existing @path. */
 static int
@@ -196,43 +175,16 @@ xsnapSnapshotStoreWriteFile(const char *dir,
                             bool replace)
 {
     g_autofree char *path = NULL;
+    g_autofree char *pattern = NULL;
     g_autofree char *tmp = NULL;
-    int fd;
 
     if (!(path = xsnapSnapshotStoreFilePath(dir, name)))
         return -1;
-    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-        g_autofree char *top = g_path_get_dirname(dir);
-        g_autofree char *lib = g_path_get_dirname(top);
-
-        if (g_mkdir_with_parents(dir, 0700) < 0) {
-            xsnapReportSystemError(errno, _("cannot create directory '%1$s'"), dir);
-            return -1;
-        }
-        /* Make the new directories themselves durable. */
-        if (xsnapSnapshotStoreSyncDir(top) < 0 || xsnapSnapshotStoreSyncDir(lib) < 0)
-            return -1;
-    }
-
-    tmp = g_strdup_printf("%s/.%s.xml.XXXXXX", dir, name);
-    if ((fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600)) < 0) {
-        xsnapReportSystemError(errno, _("cannot create a temporary file in '%1$s'"), dir);
+    if (xsnapFileMakeDurableDir(dir) < 0)
         return -1;
-    }
-    if (xsnapFileWriteAll(fd, data, strlen(data)) < 0 ||
-        fsync(fd) < 0) {
-        int err = errno;
-        close(fd);
-        unlink(tmp);
-        xsnapReportSystemError(err, _("cannot write '%1$s'"), tmp);
+    pattern = g_strdup_printf("%s/.%s.xml.XXXXXX", dir, name);
+    if (!(tmp = xsnapFileWriteTemp(pattern, data, strlen(data))))
         return -1;
-    }
-    if (close(fd) < 0) {
-        int err = errno;
-        unlink(tmp);
-        xsnapReportSystemError(err, _("cannot write '%1$s'"), tmp);
-        return -1;
-    }
     if (xsnapSnapshotStoreMove(tmp, path, replace) < 0) {
         int err = errno;
         unlink(tmp);
@@ -244,7 +196,7 @@ xsnapSnapshotStoreWriteFile(const char *dir,
         }
         return -1;
     }
-    return xsnapSnapshotStoreSyncDir(dir);
+    return xsnapFileSyncDir(dir);
 }
 
 
@@ -367,7 +319,7 @@ xsnapSnapshotStoreDeleteDescendants(const char *dir,
             *hadCurrent = true;
         xsnapSnapshotObjListRemove(list, victim);
     }
-    if (ret == 0 && xsnapSnapshotStoreSyncDir(dir) < 0)
+    if (ret == 0 && xsnapFileSyncDir(dir) < 0)
         ret = -1;
     return ret;
 }
@@ -441,7 +393,7 @@ xsnapSnapshotStoreDelete(xsnapSnapshotStore *store,
     }
 
     if (xsnapSnapshotStoreUnlink(dir, obj->def->name) < 0 ||
-        xsnapSnapshotStoreSyncDir(dir) < 0)
+        xsnapFileSyncDir(dir) < 0)
         return -1;
     xsnapSnapshotObjListRemove(list, obj);
 
@@ -531,7 +483,7 @@ xsnapSnapshotStoreRenameDomain(xsnapSnapshotStore *store,
         }
         return -1;
     }
-    return xsnapSnapshotStoreSyncDir(top);
+    return xsnapFileSyncDir(top);
 }
 
 

@@ -1,5 +1,6 @@
 /*
- * util_file.h: whole-buffer reads and writes on file descriptors
+ * util_file.h: whole-buffer reads and writes on file descriptors, and
+ * the pieces of a durable atomic file write
  */
 #pragma once
 
@@ -14,3 +15,21 @@ int xsnapFileWriteAll(int fd, const void *data, size_t len);
 /* Reads up to @len bytes, stopping early only at end of file. Returns
  * the number of bytes read, or -1 with errno set (no error reported). */
 ssize_t xsnapFileReadAll(int fd, void *data, size_t len);
+
+/* Makes a completed create, rename or unlink in @dir durable (fsync of
+ * the directory). Returns 0, or -1 with an error reported. */
+int xsnapFileSyncDir(const char *dir);
+
+/* Creates @dir (mode 0700, with its parents) if it is missing, and makes
+ * the new directory durable in its parent and that parent in its own.
+ * Returns 0, or -1 with an error reported. */
+int xsnapFileMakeDurableDir(const char *dir);
+
+/*
+ * Writes @len bytes of @data to a new file made from @pattern (a path
+ * ending in XXXXXX, which is replaced) and fsyncs it, ready to be renamed
+ * into place. Returns the new file's path (caller frees, and removes it
+ * if the rename does not happen), or NULL with an error reported and no
+ * file left behind.
+ */
+char *xsnapFileWriteTemp(const char *pattern, const char *data, size_t len);
