@@ -23,6 +23,7 @@
 
 #include "internal.h"
 #include "util_error.h"
+#include "util_file.h"
 #include "snapshot_conf.h"
 #include "snapshot_journal.h"
 #include "snapshot_store.h"
@@ -58,19 +59,6 @@ struct _vxsJournalCtx {
 static void
 vxsSilence(void *opaque XSNAP_UNUSED, virErrorPtr err XSNAP_UNUSED)
 {
-}
-
-
-static bool
-vxsSameFile(const char *a, const char *b)
-{
-    struct stat sa;
-    struct stat sb;
-
-    if (g_str_equal(a, b))
-        return true;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 
@@ -142,7 +130,7 @@ vxsChainHas(vxsJournalCtx *ctx, const char *top, const char *format, const char 
     GPtrArray *chain = vxsChain(ctx, top, format);
 
     for (size_t i = 0; i < chain->len; i++) {
-        if (vxsSameFile(g_ptr_array_index(chain, i), path))
+        if (xsnapFileSame(g_ptr_array_index(chain, i), path))
             return true;
     }
     return false;
@@ -195,17 +183,17 @@ vxsReferrer(vxsJournalCtx *ctx, const char *path)
         xsnapDomainDiskDef *disks = NULL;
         int nd = 0;
 
-        if (def->memoryFile && vxsSameFile(def->memoryFile, path))
+        if (def->memoryFile && xsnapFileSame(def->memoryFile, path))
             why = g_strdup_printf(_("it is the memory image of snapshot '%1$s'"), def->name);
         for (size_t j = 0; j < def->ndisks && !why; j++) {
-            if (def->disks[j].path && vxsSameFile(def->disks[j].path, path))
+            if (def->disks[j].path && xsnapFileSame(def->disks[j].path, path))
                 why = g_strdup_printf(_("snapshot '%1$s' records it for disk '%2$s'"),
                                       def->name, def->disks[j].name);
         }
         if (!why && def->domainXML &&
             (nd = xsnapDomainDiskDefListParseString(def->domainXML, &disks)) > 0) {
             for (int j = 0; j < nd && !why; j++) {
-                if (disks[j].path && vxsSameFile(disks[j].path, path))
+                if (disks[j].path && xsnapFileSame(disks[j].path, path))
                     why = g_strdup_printf(_("snapshot '%1$s' records it for disk '%2$s'"),
                                           def->name, disks[j].dst);
             }
@@ -368,7 +356,7 @@ vxsFixConfig(vxsJournalCtx *ctx, GHashTable *from, GHashTable *to,
         const char *want = g_hash_table_lookup(from, disks[i].dst);
         const char *dest = g_hash_table_lookup(to, disks[i].dst);
 
-        if (!want || !dest || !disks[i].path || !vxsSameFile(disks[i].path, want))
+        if (!want || !dest || !disks[i].path || !xsnapFileSame(disks[i].path, want))
             continue;
         printf(_("  point disk '%1$s' of the persistent config at %2$s (%3$s)\n"),
                disks[i].dst, dest, why);

@@ -30,6 +30,7 @@
 #include "snapshot_journal.h"
 #include "snapshot_store.h"
 #include "util_error.h"
+#include "util_file.h"
 #include "util_xml.h"
 
 /* Spare room in a memory image's XML area for the longer overlay paths
@@ -213,19 +214,6 @@ xsnapOpsDomainSetDiskSources(const char *xml, GHashTable *sources,
         return NULL;
     }
     return g_strdup((const char *)xmlBufferContent(buf));
-}
-
-
-static bool
-xsnapOpsSameFile(const char *a, const char *b)
-{
-    struct stat sa;
-    struct stat sb;
-
-    if (g_str_equal(a, b))
-        return true;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 
@@ -1117,7 +1105,7 @@ xsnapRevertFindFrozen(xsnapSnapshotObj *obj, void *opaque)
             return;
         }
         d = xsnapOpsFindDomainDisk(disks.list, disks.n, sd->name);
-        if (d && d->path && xsnapOpsSameFile(d->path, search->path))
+        if (d && d->path && xsnapFileSame(d->path, search->path))
             search->found = obj;
         return;
     }
@@ -1560,7 +1548,7 @@ static bool
 xsnapOpsChainHas(GPtrArray *chain, const char *path)
 {
     for (size_t i = 0; chain && i < chain->len; i++)
-        if (xsnapOpsSameFile(g_ptr_array_index(chain, i), path))
+        if (xsnapFileSame(g_ptr_array_index(chain, i), path))
             return true;
     return false;
 }
@@ -1657,8 +1645,8 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
     if (!(chain = xsnapOpsChain(activePath, activeFormat)))
         return -1;
     for (size_t i = 0; i + 1 < chain->len; i++) {
-        if (xsnapOpsSameFile(g_ptr_array_index(chain, i), sd->path) &&
-            xsnapOpsSameFile(g_ptr_array_index(chain, i + 1), base))
+        if (xsnapFileSame(g_ptr_array_index(chain, i), sd->path) &&
+            xsnapFileSame(g_ptr_array_index(chain, i + 1), base))
             goto inchain;
     }
     xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
@@ -1675,12 +1663,12 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
 
         if (t == obj || !(frozen = xsnapOpsDiskPath(t->def->domainXML, sd->name)))
             continue;
-        if (xsnapOpsSameFile(frozen, base)) {
+        if (xsnapFileSame(frozen, base)) {
             if (t == xsnapSnapshotObjGetParent(obj))
                 continue;
             goto shared;
         }
-        if (xsnapOpsSameFile(frozen, sd->path))
+        if (xsnapFileSame(frozen, sd->path))
             continue;
         /* Qcow2 frozen images only can rest on @base. */
         if (!(tchain = xsnapOpsChain(frozen, "qcow2"))) {
@@ -1717,7 +1705,7 @@ xsnapDeleteRepointChildren(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
         g_autoptr(GHashTable) fmt = NULL;
         char *xml;
 
-        if (!p || !xsnapOpsSameFile(p, from))
+        if (!p || !xsnapFileSame(p, from))
             continue;
         src = g_hash_table_new(g_str_hash, g_str_equal);
         fmt = g_hash_table_new(g_str_hash, g_str_equal);
@@ -1837,7 +1825,7 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
             goto error;
         if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL) {
             const char *path = then && then->path ? then->path : now ? now->path : NULL;
-            bool inQemu = now && now->path && path && xsnapOpsSameFile(now->path, path);
+            bool inQemu = now && now->path && path && xsnapFileSame(now->path, path);
 
             if (!path)
                 continue;
@@ -1850,7 +1838,7 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
             }
         } else if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL &&
                    !g_hash_table_contains(merged, sd->name)) {
-            bool isActive = xsnapOpsSameFile(now->path, sd->path);
+            bool isActive = xsnapFileSame(now->path, sd->path);
 
             if (xsnapDiskCommit(mon, sd->name, now->path, sd->path, then->path,
                                 XSNAP_OPS_COMMIT_TIMEOUT_MS, NULL, NULL) < 0)

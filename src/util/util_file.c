@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util_error.h"
@@ -119,4 +120,17 @@ xsnapFileWriteTemp(const char *pattern, const char *data, size_t len)
         return NULL;
     }
     return g_steal_pointer(&tmp);
+}
+
+
+bool
+xsnapFileSame(const char *a, const char *b)
+{
+    struct stat sa;
+    struct stat sb;
+
+    if (g_str_equal(a, b))
+        return true;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }

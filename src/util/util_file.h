@@ -33,3 +33,7 @@ int xsnapFileMakeDurableDir(const char *dir);
  * file left behind.
  */
 char *xsnapFileWriteTemp(const char *pattern, const char *data, size_t len);
+
+/* True when @a and @b name the same file: the same path, or the same
+ * device and inode. */
+bool xsnapFileSame(const char *a, const char *b);
