@@ -1760,6 +1760,37 @@ xsnapDeleteUpdateConfig(xsnapDeleteCtx *c, const char *inactiveXML,
 
 
 /*
+ * An internal snapshot is removed from its image through the device
+ * model when that image is the running disk's, and with qemu-img when no
+ * one uses it. An image deeper in the running disk's chain is open
+ * read-only in QEMU, so neither can change it: refused before anything
+ * changes.
+ */
+static int
+xsnapDeleteCheckInternal(xsnapDeleteCtx *c, const xsnapSnapshotDef *def,
+                         const xsnapSnapshotDiskDef *sd,
+                         const xsnapDomainDiskDef *now,
+                         const xsnapDomainDiskDef *then)
+{
+    const char *path = then && then->path ? then->path : now ? now->path : NULL;
+    g_autoptr(GPtrArray) chain = NULL;
+
+    if (!c->active || !path || !now || !now->path || xsnapFileSame(now->path, path))
+        return 0;
+    if (!(chain = xsnapOpsChain(now->path, xsnapOpsDiskFormat(now)))) {
+        xsnapResetLastError();
+        return 0;
+    }
+    if (!xsnapOpsChainHas(chain, path))
+        return 0;
+    xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                     _("cannot delete internal snapshot '%1$s' of disk '%2$s' while the domain runs: its image '%3$s' is a backing image of the running disk, which the device model holds read-only; delete it with the domain shut off"),
+                     def->name, sd->name, path);
+    return -1;
+}
+
+
+/*
  * Deletes the data of one snapshot: internal disk snapshots, merged
  * external overlays, the memory image. Metadata is left to the caller.
  * Merges cannot be taken back: once one is done, a failure still makes
@@ -1790,6 +1821,11 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
         const xsnapDomainDiskDef *now = xsnapOpsFindDomainDisk(cur.list, cur.n, sd->name);
         const xsnapDomainDiskDef *then = xsnapOpsFindDomainDisk(frozen.list, frozen.n, sd->name);
 
+        if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL) {
+            if (xsnapDeleteCheckInternal(c, def, sd, now, then) < 0)
+                return -1;
+            continue;
+        }
         if (sd->snapshot != XSNAP_SNAPSHOT_LOCATION_EXTERNAL)
             continue;
         if (!now || !now->path || !then || !then->path || !sd->path) {
