@@ -216,6 +216,15 @@ vok restore "$FX_DIR/lc3.save" >/dev/null
 expect_served lc xvda "$FX_DIR/a.e1"
 expect_dev lc xvda 0x14 0 64k
 
+fx_step "a managed-save image: a merge that would remove its overlay is refused"
+write lc xvda 0x15 0 64k
+vok managedsave lc >/dev/null
+vfail "has a managed save image that runs on its overlay" snapshot-delete lc e1
+[ "$(vok snapshot-list lc --name | tr '\n' ' ')" = "e1 " ] || fx_fail "a refused delete changed the list"
+vok start lc >/dev/null
+expect_served lc xvda "$FX_DIR/a.e1"
+expect_dev lc xvda 0x15 0 64k
+
 fx_step "revert to e1 (disk-only) with --force: fresh overlays, every view follows"
 vok snapshot-revert lc e1 --running --force >/dev/null
 a=$(served lc xvda)
@@ -223,6 +232,20 @@ case $a in "$FX_DIR/a.e1"-*) ;; *) fx_fail "xvda after revert is served from $a"
 expect_views lc xvda "$a"
 expect_dev lc xvda 0x11 0 64k
 expect_dev lc xvdb 0x21 0 64k
+
+fx_step "revert with memory over a managed-save image drops that stale image"
+vok snapshot-create-as lc m0 >/dev/null
+fx_ctl mem-write lc 0 "at-m0" >/dev/null
+vok snapshot-create-as lc m0b >/dev/null
+write lc xvda 0x16 0 64k
+vok managedsave lc >/dev/null
+vok snapshot-revert lc m0b >/dev/null
+fx_expect_state lc running
+vok dominfo lc | grep -q "^Managed save: *no" || fx_fail "the stale managed save image stayed"
+[ "$(mem lc 5)" = "at-m0" ] || fx_fail "memory after the revert to m0b: $(mem lc 5)"
+expect_dev lc xvda 0x11 0 64k
+vok snapshot-delete lc m0b >/dev/null
+vok snapshot-delete lc m0 >/dev/null
 
 fx_step "undefine --snapshots-metadata --managed-save removes what the driver made"
 vok snapshot-create-as lc m1 >/dev/null

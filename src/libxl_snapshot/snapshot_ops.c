@@ -1077,6 +1077,10 @@ xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
 
 /* ---- revert ------------------------------------------------------------ */
 
+static GPtrArray *xsnapOpsChain(const char *path, const char *format);
+static bool xsnapOpsChainHas(GPtrArray *chain, const char *path);
+
+
 typedef struct _xsnapRevertCtx xsnapRevertCtx;
 struct _xsnapRevertCtx {
     virDomainPtr dom;
@@ -1138,8 +1142,18 @@ xsnapRevertFindFrozen(xsnapSnapshotObj *obj, void *opaque)
             return;
         }
         d = xsnapOpsFindDomainDisk(disks.list, disks.n, sd->name);
-        if (d && d->path && xsnapFileSame(d->path, search->path))
+        if (!d || !d->path)
+            return;
+        if (xsnapFileSame(d->path, search->path)) {
             search->found = obj;
+        } else if (g_str_equal(xsnapOpsDiskFormat(d), "qcow2")) {
+            /* Frozen further up a chain that rests on the image. */
+            g_autoptr(GPtrArray) chain = xsnapOpsChain(d->path, "qcow2");
+
+            if (chain && xsnapOpsChainHas(chain, search->path))
+                search->found = obj;
+            xsnapResetLastError();
+        }
         return;
     }
 }
@@ -1480,6 +1494,28 @@ xsnapRevertSetCurrent(xsnapRevertCtx *c)
 }
 
 
+/*
+ * A managed-save image holds the state the revert just replaced; its
+ * memory no longer matches the disks (an internal snapshot applied
+ * under it, overlays it does not name), so starting from it would
+ * corrupt the guest. It goes once the revert has succeeded (libvirt
+ * asks for FORCE first when the snapshot has no memory). A failure is
+ * logged: the revert itself is done.
+ */
+static void
+xsnapRevertDropManagedSave(xsnapRevertCtx *c)
+{
+    if (virDomainHasManagedSaveImage(c->dom, 0) != 1)
+        return;
+    if (virDomainManagedSaveRemove(c->dom, 0) < 0) {
+        virErrorPtr err = virGetLastError();
+
+        g_warning("cannot remove the managed save image of domain '%s' after its revert: %s",
+                  c->snaps->name, err && err->message ? err->message : "unknown error");
+    }
+}
+
+
 /* The steps after the stop, each recorded in the journal once done. On
  * failure the caller runs xsnapRevertUndo(). */
 static int
@@ -1503,6 +1539,7 @@ xsnapRevertApply(xsnapRevertCtx *c)
     if (xsnapFaultPoint("revert:metadata") < 0 ||
         xsnapRevertSetCurrent(c) < 0)
         return -1;
+    xsnapRevertDropManagedSave(c);
     return 0;
 }
 
@@ -1917,8 +1954,15 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
         if (xsnapDeleteCheckExternal(c, obj, sd, now->path, xsnapOpsDiskFormat(now),
                                      then->path, &action) < 0)
             return -1;
-        if (action != XSNAP_DELETE_DISK_MERGE)
+        if (action != XSNAP_DELETE_DISK_MERGE) {
             g_hash_table_insert(kept, sd->name, GINT_TO_POINTER(action));
+        } else if (!c->active && virDomainHasManagedSaveImage(c->dom, 0) == 1) {
+            /* The image's XML names the overlay the merge would remove. */
+            xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                             _("cannot merge disk '%1$s' of external snapshot '%2$s': domain '%3$s' has a managed save image that runs on its overlay; start the domain first, or remove the managed save image"),
+                             sd->name, def->name, c->snaps->name);
+            return -1;
+        }
     }
 
     for (size_t i = 0; i < def->ndisks; i++) {
