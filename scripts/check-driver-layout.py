@@ -48,6 +48,39 @@ def filled_members(text, table):
     return set(re.findall(r"^\s*\.(\w+)\s*=", m.group(1), re.M))
 
 
+# Sizes on x86_64 of the member types met in the structs below; any
+# other pointer is 8 bytes. virObjectLockable is a GObject (24 bytes)
+# and a pthread mutex (40); virMutex is the mutex alone.
+TYPE_SIZES = {"virObjectLockable": 64, "virObject": 24, "virMutex": 40,
+              "virCond": 48, "unsigned int": 4, "int": 4, "bool": 1,
+              "pid_t": 4}
+
+
+def member_offsets(text, name):
+    """Byte offset of each member of struct NAME, from its declarations."""
+    m = re.search(r"struct %s \{(.*?)\n\};" % re.escape(name), text, re.S)
+    if not m:
+        sys.exit("cannot find struct %s" % name)
+    body = re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S)
+    offsets, off = {}, 0
+    for decl in body.split(";"):
+        decl = " ".join(decl.split())
+        if not decl:
+            continue
+        if "*" in decl or "(" in decl:
+            size, member = 8, re.split(r"[\s*()]+", decl.strip(" ()"))[-1]
+        elif ":" in decl:
+            sys.exit("bit fields in struct %s come before the members checked" % name)
+        else:
+            typ, member = decl.rsplit(" ", 1)
+            size = TYPE_SIZES.get(typ, 8)
+        align = min(size, 8)
+        off = (off + align - 1) // align * align
+        offsets[member] = off
+        off += size
+    return offsets
+
+
 def ours():
     text = open(HEADER).read()
     def num(field):
@@ -64,7 +97,12 @@ def ours():
                                 "slotDomainSaveImageGetXMLDesc",
                                 "slotDomainManagedSaveGetXMLDesc",
                                 "slotDomainMigrateBegin3Params",
-                                "slotDomainMigratePerform3Params")}, checks, ids
+                                "slotDomainMigratePerform3Params",
+                                "virConnectDriverOffset",
+                                "virConnectPrivateDataOffset",
+                                "libxlDriverDomainsOffset",
+                                "libxlDriverXmloptOffset",
+                                "diskDefSrcOffset", "jobModify")}, checks, ids
 
 
 def main():
@@ -106,6 +144,25 @@ def main():
     expect("connHypervisorOffset", 8 * (conn.index("hypervisorDriver") - 2),
            lay["connHypervisorOffset"])
     expect("connSize", 8 * (len(conn) - 2), lay["connSize"])
+    datatypes = open(src + "/src/datatypes.h").read()
+    conf = open(src + "/src/libxl/libxl_conf.h").read()
+    domconf = open(src + "/src/conf/domain_conf.h").read()
+    vconn = member_offsets(datatypes, "_virConnect")
+    expect("virConnectDriverOffset", vconn["driver"], lay["virConnectDriverOffset"])
+    expect("virConnectPrivateDataOffset", vconn["privateData"],
+           lay["virConnectPrivateDataOffset"])
+    ldrv = member_offsets(conf, "_libxlDriverPrivate")
+    expect("libxlDriverDomainsOffset", ldrv["domains"], lay["libxlDriverDomainsOffset"])
+    expect("libxlDriverXmloptOffset", ldrv["xmlopt"], lay["libxlDriverXmloptOffset"])
+    disk = struct_members(domconf, "_virDomainDiskDef")
+    expect("diskDefSrcOffset", 8 * disk.index("src"), lay["diskDefSrcOffset"])
+    jobs = open(src + "/src/conf/virdomainjob.h").read()
+    enum = re.search(r"typedef enum \{(.*?)\} virDomainJob;", jobs, re.S).group(1)
+    names = re.findall(r"^\s*(VIR_JOB_\w+)", enum, re.M)
+    expect("jobModify", names.index("VIR_JOB_MODIFY"), lay["jobModify"])
+    print("structs: virConnect.driver %d, .privateData %d; libxlDriverPrivate.domains %d, .xmlopt %d; VIR_JOB_MODIFY %d"
+          % (vconn["driver"], vconn["privateData"], ldrv["domains"], ldrv["xmlopt"],
+             names.index("VIR_JOB_MODIFY")))
     for i, f, w in checks:
         expect("check %s index" % w, idx[w], i)
         expect("check %s filled" % w, w in filled, f)
