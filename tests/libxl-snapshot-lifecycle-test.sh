@@ -216,14 +216,24 @@ vok restore "$FX_DIR/lc3.save" >/dev/null
 expect_served lc xvda "$FX_DIR/a.e1"
 expect_dev lc xvda 0x14 0 64k
 
-fx_step "a managed-save image: a merge that would remove its overlay is refused"
+fx_step "a managed-save image: snapshots and merges that would bypass it are refused"
 write lc xvda 0x15 0 64k
+vok snapshot-create-as lc k1 --disk-only --diskspec xvda,snapshot=internal \
+    --diskspec xvdb,snapshot=no >/dev/null
 vok managedsave lc >/dev/null
 vfail "has a managed save image that runs on its overlay" snapshot-delete lc e1
-[ "$(vok snapshot-list lc --name | tr '\n' ' ')" = "e1 " ] || fx_fail "a refused delete changed the list"
+# The child's delete would pass: it must not happen before e1's refusal.
+vfail "has a managed save image that runs on its overlay" snapshot-delete lc e1 --children
+[ "$(vok snapshot-list lc --name | tr '\n' ' ')" = "e1 k1 " ] || fx_fail "a refused delete changed the list"
+vfail "has a managed save image that runs on its image" snapshot-create-as lc x1 --disk-only
+vok snapshot-create-as lc k2 --disk-only --diskspec xvda,snapshot=internal \
+    --diskspec xvdb,snapshot=no >/dev/null
 vok start lc >/dev/null
 expect_served lc xvda "$FX_DIR/a.e1"
 expect_dev lc xvda 0x15 0 64k
+vok snapshot-delete lc k1 >/dev/null
+vok snapshot-delete lc k2 >/dev/null
+[ "$(vok snapshot-list lc --name | tr '\n' ' ')" = "e1 " ] || fx_fail "list: $(fx_virsh snapshot-list lc --name)"
 
 fx_step "revert to e1 (disk-only) with --force: fresh overlays, every view follows"
 vok snapshot-revert lc e1 --running --force >/dev/null

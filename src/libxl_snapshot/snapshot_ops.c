@@ -686,6 +686,14 @@ xsnapCreatePrepare(xsnapCreateCtx *c)
                                  sd->name, sd->format);
                 return -1;
             }
+            /* The image's XML names the disk's image: started from it,
+             * the guest would write into the frozen image. */
+            if (!c->active && virDomainHasManagedSaveImage(c->dom, 0) == 1) {
+                xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                                 _("cannot take an external snapshot of disk '%1$s': domain '%2$s' has a managed save image that runs on its image; start the domain first, or remove the managed save image"),
+                                 sd->name, c->snaps->name);
+                return -1;
+            }
             sd->type = XSNAP_STORAGE_TYPE_FILE;
             g_free(sd->format);
             sd->format = g_strdup("qcow2");
@@ -1704,13 +1712,29 @@ typedef enum {
 } xsnapDeleteDiskAction;
 
 
-/* True if a snapshot other than @obj and @ignore has disk @dst frozen
- * in @image, or on an image whose chain holds @image but not @through
- * (may be NULL). */
+/* How snapshot @t took disk @dst. */
+static xsnapSnapshotLocation
+xsnapDeleteDiskMode(const xsnapSnapshotObj *t, const char *dst)
+{
+    for (size_t i = 0; i < t->def->ndisks; i++) {
+        if (g_str_equal(t->def->disks[i].name, dst))
+            return t->def->disks[i].snapshot;
+    }
+    return XSNAP_SNAPSHOT_LOCATION_NO;
+}
+
+
+/*
+ * True if a snapshot other than @obj has disk @dst frozen in @image, or
+ * on an image whose chain holds @image but not @through (may be NULL).
+ * With @contentOnly, a snapshot that only keeps an internal snapshot
+ * inside @image does not count: a merge into @image changes its current
+ * content, never its internal snapshots.
+ */
 static bool
 xsnapDeleteSnapshotsUse(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
                         const char *dst, const char *image,
-                        xsnapSnapshotObj *ignore, const char *through)
+                        bool contentOnly, const char *through)
 {
     xsnapSnapshotObj **all = NULL;
     bool used = false;
@@ -1721,11 +1745,11 @@ xsnapDeleteSnapshotsUse(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
         g_autofree char *frozen = NULL;
         g_autoptr(GPtrArray) chain = NULL;
 
-        if (t == obj || t == ignore ||
-            !(frozen = xsnapOpsDiskPath(t->def->domainXML, dst)))
+        if (t == obj || !(frozen = xsnapOpsDiskPath(t->def->domainXML, dst)))
             continue;
         if (xsnapFileSame(frozen, image)) {
-            used = true;
+            used = !contentOnly ||
+                   xsnapDeleteDiskMode(t, dst) != XSNAP_SNAPSHOT_LOCATION_INTERNAL;
         } else if (through && xsnapFileSame(frozen, through)) {
             continue;
         } else if ((chain = xsnapOpsChain(frozen, "qcow2"))) {
@@ -1770,8 +1794,7 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
             above = true;
     }
     if (above && obj->nchildren <= 1 &&
-        !xsnapDeleteSnapshotsUse(c, obj, sd->name, base,
-                                 xsnapSnapshotObjGetParent(obj), sd->path)) {
+        !xsnapDeleteSnapshotsUse(c, obj, sd->name, base, true, sd->path)) {
         if (xsnapDeleteOtherDomainUsing(c, base, &otherDomain, &otherDisk) < 0)
             return -1;
         if (!otherDomain) {
@@ -1788,7 +1811,7 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
      * rest on the overlay. */
     *action = XSNAP_DELETE_DISK_KEEP;
     if (!xsnapOpsChainHas(chain, sd->path) &&
-        !xsnapDeleteSnapshotsUse(c, obj, sd->name, sd->path, NULL, NULL)) {
+        !xsnapDeleteSnapshotsUse(c, obj, sd->name, sd->path, false, NULL)) {
         g_clear_pointer(&otherDomain, g_free);
         g_clear_pointer(&otherDisk, g_free);
         if (xsnapDeleteOtherDomainUsing(c, sd->path, &otherDomain, &otherDisk) < 0)
@@ -1900,34 +1923,22 @@ xsnapDeleteCheckInternal(xsnapDeleteCtx *c, const xsnapSnapshotDef *def,
 
 
 /*
- * Deletes the data of one snapshot: internal disk snapshots, merged
- * external overlays, the memory image. Metadata is left to the caller.
- * Merges cannot be taken back: once one is done, a failure still makes
- * the persistent config follow the merged disks, and a later delete of
- * the same snapshot skips the disks already done.
+ * Checks every disk of @obj against the disks the domain has now (@cur)
+ * and had when @obj was taken (@frozen), changing nothing. Records in
+ * @merged the external disks an earlier, interrupted delete already
+ * merged, and in @kept (target -> xsnapDeleteDiskAction) those that are
+ * not to be merged. Returns 0, or -1 with the refusal reported.
  */
 static int
-xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
+xsnapDeleteCheck(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
+                 const xsnapOpsDisks *curDisks, const xsnapOpsDisks *frozenDisks,
+                 GHashTable *merged, GHashTable *kept)
 {
     xsnapSnapshotDef *def = obj->def;
-    g_autofree char *inactiveXML = NULL;
-    g_auto(xsnapOpsDisks) cur = { 0 };
-    g_auto(xsnapOpsDisks) frozen = { 0 };
-    g_autoptr(xsnapQemuMonitor) mon = NULL;
-    g_autoptr(GHashTable) moved = g_hash_table_new(g_str_hash, g_str_equal);
-    g_autoptr(GHashTable) formats = g_hash_table_new(g_str_hash, g_str_equal);
-    g_autoptr(GHashTable) merged = g_hash_table_new(g_str_hash, g_str_equal);
-    /* target -> xsnapDeleteDiskAction, for disks not merged */
-    g_autoptr(GHashTable) kept = g_hash_table_new(g_str_hash, g_str_equal);
+    const xsnapOpsDisks cur = *curDisks;
+    const xsnapOpsDisks frozen = *frozenDisks;
     xsnapDeleteDiskAction action;
-    bool needMonitor = false;
 
-    if (!(inactiveXML = c->hv->getXML(c->dom, true)) ||
-        xsnapOpsDisksParse(inactiveXML, &cur) < 0 ||
-        (def->domainXML && xsnapOpsDisksParse(def->domainXML, &frozen) < 0))
-        return -1;
-
-    /* Check every disk before changing any. */
     for (size_t i = 0; i < def->ndisks; i++) {
         xsnapSnapshotDiskDef *sd = &def->disks[i];
         const xsnapDomainDiskDef *now = xsnapOpsFindDomainDisk(cur.list, cur.n, sd->name);
@@ -1964,6 +1975,59 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
             return -1;
         }
     }
+
+    return 0;
+}
+
+
+/* The checks of xsnapDeleteCheck for @obj as the domain is now. */
+static int
+xsnapDeletePrecheck(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
+{
+    g_autofree char *inactiveXML = NULL;
+    g_auto(xsnapOpsDisks) cur = { 0 };
+    g_auto(xsnapOpsDisks) frozen = { 0 };
+    g_autoptr(GHashTable) merged = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) kept = g_hash_table_new(g_str_hash, g_str_equal);
+
+    if (!(inactiveXML = c->hv->getXML(c->dom, true)) ||
+        xsnapOpsDisksParse(inactiveXML, &cur) < 0 ||
+        (obj->def->domainXML && xsnapOpsDisksParse(obj->def->domainXML, &frozen) < 0))
+        return -1;
+    return xsnapDeleteCheck(c, obj, &cur, &frozen, merged, kept);
+}
+
+
+/*
+ * Deletes the data of one snapshot: internal disk snapshots, merged
+ * external overlays, the memory image. Metadata is left to the caller.
+ * Merges cannot be taken back: once one is done, a failure still makes
+ * the persistent config follow the merged disks, and a later delete of
+ * the same snapshot skips the disks already done.
+ */
+static int
+xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
+{
+    xsnapSnapshotDef *def = obj->def;
+    g_autofree char *inactiveXML = NULL;
+    g_auto(xsnapOpsDisks) cur = { 0 };
+    g_auto(xsnapOpsDisks) frozen = { 0 };
+    g_autoptr(xsnapQemuMonitor) mon = NULL;
+    g_autoptr(GHashTable) moved = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) formats = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) merged = g_hash_table_new(g_str_hash, g_str_equal);
+    /* target -> xsnapDeleteDiskAction, for disks not merged */
+    g_autoptr(GHashTable) kept = g_hash_table_new(g_str_hash, g_str_equal);
+    bool needMonitor = false;
+
+    if (!(inactiveXML = c->hv->getXML(c->dom, true)) ||
+        xsnapOpsDisksParse(inactiveXML, &cur) < 0 ||
+        (def->domainXML && xsnapOpsDisksParse(def->domainXML, &frozen) < 0))
+        return -1;
+
+    /* Check every disk before changing any. */
+    if (xsnapDeleteCheck(c, obj, &cur, &frozen, merged, kept) < 0)
+        return -1;
 
     for (size_t i = 0; i < def->ndisks; i++) {
         if (def->disks[i].snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL ||
@@ -2129,6 +2193,17 @@ xsnapDeleteRun(virDomainPtr dom, xsnapDomainSnapshots *snaps,
     /* Parents come before children: take them in reverse. */
     for (size_t i = victims->len; i > 0; i--)
         g_ptr_array_add(names, g_strdup(((xsnapSnapshotObj *)g_ptr_array_index(victims, i - 1))->def->name));
+
+    /* Every snapshot passes its checks before the first one changes, so
+     * a refusal leaves them all (a check that only a descendant's merge
+     * would let pass still refuses: the message says what to do). */
+    for (size_t i = 0; names->len > 1 && i < names->len; i++) {
+        xsnapSnapshotObj *victim = xsnapSnapshotObjListFindByName(snaps->list,
+                                                                  g_ptr_array_index(names, i));
+
+        if (victim && xsnapDeletePrecheck(&c, victim) < 0)
+            return -1;
+    }
 
     /* One at a time, so each merge sees the chains the previous one left
      * and a failure stops with the tree matching the disks. */
