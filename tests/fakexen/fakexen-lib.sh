@@ -80,7 +80,10 @@ fx_setup() {
     trap fx_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM HUP
-    FAKEXEN_OWNER=$$ "$FX_HOST" start "$FX_DIR" >/dev/null ||
+    # Debian's module alone unless fx_use_wrapper chose ours.
+    fx_which=--stock
+    [ -z "${FAKEXEN_LIBXL_MODULE:-}" ] || fx_which=
+    FAKEXEN_OWNER=$$ "$FX_HOST" start $fx_which "$FX_DIR" >/dev/null ||
         fx_fail "the simulated host did not start"
     . "$FX_DIR/env"
     FX_URI=$FAKEXEN_URI
