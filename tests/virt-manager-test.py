@@ -246,6 +246,10 @@ def run_domain(dom, running):
             fail("s1 has description %r" % description("s1"))
         if virsh("snapshot-current", dom, "--name") != "s1":
             fail("s1 is not current")
+        if not running and "<source file='%s'/>" % os.path.join(DIR, dom + ".qcow2") \
+                not in virsh("dumpxml", "--inactive", dom):
+            # Internal, so that the disk checks below read the domain's disk.
+            fail("the shut-off domain's disk moved: not an internal snapshot")
         shot(app, "virt-manager-%s-2-created" % tag)
         log("%s: created s1 (virsh: listed, %s, current, description)" % (dom, tag))
 
