@@ -91,6 +91,8 @@ static const testCase cases[] = {
     GOOD("redefine-inactive-domain", R),
     GOOD("redefine-delete-in-progress", R),
     GOOD("redefine-metadata", R),
+    GOOD("redefine-metadata-ns-escape", R),
+    GOOD("redefine-metadata-ns-lt", R),
     GOOD("redefine-creationtime-zero", R),
     GOOD("redefine-pmsuspended", R),
     GOOD("redefine-memory-external", R),
