@@ -2,8 +2,10 @@
  * fuzz_replay.c: runs a libFuzzer target over files, without libFuzzer
  *
  * Arguments are files or directories (every regular file inside is
- * run). Without arguments, runs the seed corpus: tests/xml/snapshot,
- * tests/xml/snapshot-diff and tests/fuzz/corpus under $abs_top_srcdir.
+ * run). Without arguments, runs the target's seed corpus under
+ * $abs_top_srcdir: FUZZ_SEED_DIRS, a list of quoted directories the
+ * build defines per target (by default the <domainsnapshot> seeds,
+ * tests/xml/snapshot, tests/xml/snapshot-diff and tests/fuzz/corpus).
  * A broken promise in the target aborts, failing the test.
  */
 #include <config.h>
@@ -13,6 +15,11 @@
 #include <stdlib.h>
 
 #include "internal.h"
+
+#ifndef FUZZ_SEED_DIRS
+# define FUZZ_SEED_DIRS "tests/xml/snapshot", "tests/xml/snapshot-diff", \
+    "tests/fuzz/corpus"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -70,8 +77,7 @@ main(int argc, char **argv)
         }
     } else {
         const char *top = getenv("abs_top_srcdir");
-        const char *dirs[] = { "tests/xml/snapshot", "tests/xml/snapshot-diff",
-                               "tests/fuzz/corpus" };
+        const char *dirs[] = { FUZZ_SEED_DIRS };
         size_t j;
 
         for (j = 0; j < G_N_ELEMENTS(dirs); j++) {
