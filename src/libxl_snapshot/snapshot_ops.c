@@ -1840,18 +1840,27 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
                          xsnapDeleteDiskAction *action)
 {
     g_autoptr(GPtrArray) chain = NULL;
+    g_autoptr(xsnapQemuImgInfo) info = NULL;
     g_autofree char *otherDomain = NULL;
     g_autofree char *otherDisk = NULL;
     bool above = false;
+    bool holdsInternal = false;
 
     if (!(chain = xsnapOpsChain(activePath, activeFormat)))
         return -1;
+    /* Internal snapshots inside the overlay (a later snapshot's) would
+     * go with it: such an overlay is never merged nor removed. */
+    if (access(sd->path, F_OK) == 0) {
+        if (!(info = xsnapQemuImgGetInfo(sd->path, "qcow2")))
+            return -1;
+        holdsInternal = info->snapshots && info->snapshots[0];
+    }
     for (size_t i = 0; i + 1 < chain->len; i++) {
         if (xsnapFileSame(g_ptr_array_index(chain, i), sd->path) &&
             xsnapFileSame(g_ptr_array_index(chain, i + 1), base))
             above = true;
     }
-    if (above && obj->nchildren <= 1 &&
+    if (above && obj->nchildren <= 1 && !holdsInternal &&
         !xsnapDeleteSnapshotsUse(c, obj, sd->name, base, true, sd->path)) {
         if (xsnapDeleteOtherDomainUsing(c, base, &otherDomain, &otherDisk) < 0)
             return -1;
@@ -1868,7 +1877,7 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
     /* The parent froze @base, not the overlay: only later snapshots can
      * rest on the overlay. */
     *action = XSNAP_DELETE_DISK_KEEP;
-    if (!xsnapOpsChainHas(chain, sd->path) &&
+    if (!holdsInternal && !xsnapOpsChainHas(chain, sd->path) &&
         !xsnapDeleteSnapshotsUse(c, obj, sd->name, sd->path, false, NULL)) {
         g_clear_pointer(&otherDomain, g_free);
         g_clear_pointer(&otherDisk, g_free);
