@@ -94,7 +94,8 @@ FAILURE_PATTERNS = (
     ("cannot commit an image into itself", "commit-into-itself"),
     ("has no internal snapshot named", "internal-snapshot-lost"),
     (r"opens image .* as '\w+', not '\w+'", "image-format-mismatch"),
-    (r"memory (snapshot )?(file|image) .*already exists", "stale-memory-image"),
+    (r"memory snapshot file '/var/lib/libvirt/libxl/snapshot/[^']*' already exists",
+     "stale-memory-image"),
 )
 
 
@@ -223,7 +224,7 @@ class Model:
 
 # ---- the test of one seed ------------------------------------------------
 
-def describe_create(dom, a):
+def describe_create(dom, a, imgdir):
     args = ["snapshot-create-as", dom, a["name"]]
     if a["kind"] == "disk-only":
         args.append("--disk-only")
@@ -232,13 +233,13 @@ def describe_create(dom, a):
     if a.get("halt"):
         args.append("--halt")
     if a.get("memfile"):
-        args += ["--memspec", "file=%s" % a["memfile"]]
+        args += ["--memspec", "file=%s" % os.path.join(imgdir, a["memfile"])]
     for dev in DEVS:
         spec = a["disks"].get(dev)
         if spec:
             s = "%s,snapshot=%s" % (dev, spec["snapshot"])
             if spec.get("file"):
-                s += ",file=%s" % spec["file"]
+                s += ",file=%s" % os.path.join(imgdir, spec["file"])
             args += ["--diskspec", s]
     return " ".join(args)
 
@@ -265,6 +266,9 @@ class Run:
         self.imgdir = os.path.join(host.fxdir, "r", dom)
         self.store = host.inside("/var/lib/libvirt/libxl/snapshot/%s" % dom)
         self.memsize = None
+
+    def path(self, name):
+        return os.path.join(self.imgdir, name)
 
     # -- libvirt handles
 
@@ -536,7 +540,7 @@ class Run:
             a["halt"] = r.random() < 0.08
             if r.random() < 0.2:
                 self.extfile += 1
-                a["memfile"] = os.path.join(self.imgdir, "mem.%s.%d" % (a["name"], self.extfile))
+                a["memfile"] = "mem.%s.%d" % (a["name"], self.extfile)
         for dev in DEVS:
             c = r.choices(["default", "external", "internal", "no"],
                           weights=[40, 28, 22, 10])[0]
@@ -545,7 +549,7 @@ class Run:
             spec = {"snapshot": c}
             if c == "external" and r.random() < 0.25:
                 self.extfile += 1
-                spec["file"] = os.path.join(self.imgdir, "%s.ext%d" % (dev, self.extfile))
+                spec["file"] = "%s.ext%d" % (dev, self.extfile)
             a["disks"][dev] = spec
         if all(a["disks"].get(dev, {}).get("snapshot") == "no" for dev in DEVS):
             del a["disks"][r.choice(DEVS)]
@@ -603,7 +607,7 @@ class Run:
     def snapshot_xml(self, a):
         x = "<domainsnapshot><name>%s</name>" % a["name"]
         if a.get("memfile"):
-            x += "<memory snapshot='external' file='%s'/>" % a["memfile"]
+            x += "<memory snapshot='external' file='%s'/>" % self.path(a["memfile"])
         if a["disks"]:
             x += "<disks>"
             for dev in DEVS:
@@ -612,7 +616,7 @@ class Run:
                     continue
                 x += "<disk name='%s' snapshot='%s'>" % (dev, spec["snapshot"])
                 if spec.get("file"):
-                    x += "<source file='%s'/>" % spec["file"]
+                    x += "<source file='%s'/>" % self.path(spec["file"])
                 x += "</disk>"
             x += "</disks>"
         return x + "</domainsnapshot>"
@@ -634,7 +638,7 @@ class Run:
             flags |= libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_LIVE
         if a.get("halt"):
             flags |= libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_HALT
-        text = "virsh " + describe_create(self.dom, a)
+        text = "virsh " + describe_create(self.dom, a, self.imgdir)
         new = m.copy()
         disks = {dev: (None if a["disks"].get(dev, {}).get("snapshot") == "no"
                        else tuple(m.disks[dev])) for dev in DEVS}
@@ -684,19 +688,19 @@ class Run:
             b["kind"] = "disk-only"
             flags = (libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY |
                      libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_LIVE)
-            text = "virsh " + describe_create(self.dom, b) + " --live"
+            text = "virsh " + describe_create(self.dom, b, self.imgdir) + " --live"
         elif why == "all-disks-no":
             b["kind"] = "disk-only"
             b["disks"] = {dev: {"snapshot": "no"} for dev in DEVS}
             flags = libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY
-            text = "virsh " + describe_create(self.dom, b)
+            text = "virsh " + describe_create(self.dom, b, self.imgdir)
         else:
             if m.active():
                 return None
             b["kind"] = "memory"
-            b["memfile"] = os.path.join(self.imgdir, "mem.offline")
+            b["memfile"] = "mem.offline"
             flags = 0
-            text = "virsh " + describe_create(self.dom, b) + "  (domain off)"
+            text = "virsh " + describe_create(self.dom, b, self.imgdir) + "  (domain off)"
         return self.attempt(text, lambda: self.d().snapshotCreateXML(self.snapshot_xml(b), flags),
                             m.copy(), "refused: %s" % why)
 
@@ -959,11 +963,12 @@ class Run:
             self.step += 1
             signal.alarm(STEP_TIMEOUT)
             try:
+                self.done.append(a)
                 r = self.act(a)
                 if r is None:           # not possible in this state (a replay)
+                    self.done.pop()
                     self.step -= 1
                     continue
-                self.done.append(a)
                 if self.corrupt and self.step == self.corrupt:
                     dev = DEVS[0]
                     self.model.disks[dev][0] = (self.model.disks[dev][0] + 1) % 256
@@ -982,6 +987,13 @@ class Run:
 
 def replay_line(seed, steps, skip):
     env = "XSNAP_RANDOM_SEED=%d XSNAP_RANDOM_STEPS=%d" % (seed, steps)
+    if skip:
+        env += " XSNAP_RANDOM_SKIP=%s" % ",".join(sorted(skip))
+    return env + " make check TESTS=tests/libxl-snapshot-random-test.sh"
+
+
+def actions_line(actions, skip):
+    env = "XSNAP_RANDOM_ACTIONS='%s'" % json.dumps(actions, separators=(",", ":"))
     if skip:
         env += " XSNAP_RANDOM_SKIP=%s" % ",".join(sorted(skip))
     return env + " make check TESTS=tests/libxl-snapshot-random-test.sh"
@@ -1016,41 +1028,49 @@ def print_history(r, out):
 
 
 def minimize(host, r, skip):
-    """Delta debugging over the actions of a failed run: drop chunks of
-    actions while the replay still fails with the same kind."""
+    """Shrinks the actions of a failed run while a replay still fails with
+    the same kind of failure: drops chunks of actions, halving their size
+    (as delta debugging does), then single actions from the end. An
+    action a shorter history makes impossible (a revert to a snapshot
+    never made) is skipped by the replay."""
     actions = list(r.done)
     kind = r.error.kind
+    best = r
+    tries = [0]
+    budget = int(os.environ.get("XSNAP_RANDOM_MINIMIZE_TRIES", "150"))
+
+    def fails(cand):
+        tries[0] += 1
+        t = run_one(host, r.seed, len(cand), skip, "%sm%d" % (r.dom, tries[0]), cand,
+                    keep_on_fail=False)
+        sys.stderr.write("  minimize: try %d, %d actions: %s\n" %
+                         (tries[0], len(cand), t.error.kind if t.error else "passes"))
+        return t if t.error is not None and t.error.kind == kind else None
+
     n = 2
-    tries = 0
-    budget = int(os.environ.get("XSNAP_RANDOM_MINIMIZE_TRIES", "60"))
-    while len(actions) >= 1 and tries < budget:
-        chunk = max(1, len(actions) // n)
-        reduced = False
+    while len(actions) >= 2 and tries[0] < budget:
+        chunk = (len(actions) + n - 1) // n
         for start in range(0, len(actions), chunk):
             cand = actions[:start] + actions[start + chunk:]
-            if not cand:
-                continue
-            tries += 1
-            t = run_one(host, r.seed, len(cand), skip, "%sm%d" % (r.dom, tries), cand,
-                        keep_on_fail=False)
-            sys.stderr.write("  minimize: try %d, %d actions: %s\n" %
-                             (tries, len(cand), t.error.kind if t.error else "passes"))
-            if t.error is not None and t.error.kind == kind:
-                actions = cand
-                best = t
-                reduced = True
+            t = fails(cand) if cand else None
+            if t:
+                actions, best = cand, t
                 n = max(n - 1, 2)
                 break
-            if tries >= budget:
+            if tries[0] >= budget:
                 break
-        if not reduced:
+        else:
             if chunk == 1:
                 break
             n = min(n * 2, len(actions))
-    try:
-        return actions, best
-    except NameError:
-        return actions, r
+    i = len(actions) - 1
+    while i >= 0 and tries[0] < budget and len(actions) > 1:
+        cand = actions[:i] + actions[i + 1:]
+        t = fails(cand)
+        if t:
+            actions, best = cand, t
+        i -= 1
+    return actions, best
 
 
 def main():
@@ -1072,9 +1092,14 @@ def main():
     corrupt = int(env.get("XSNAP_RANDOM_CORRUPT", "0"))
     actions = None
     if env.get("XSNAP_RANDOM_ACTIONS"):
-        with open(env["XSNAP_RANDOM_ACTIONS"]) as f:
-            actions = json.load(f)
+        spec = env["XSNAP_RANDOM_ACTIONS"]
+        if spec.lstrip().startswith("["):
+            actions = json.loads(spec)
+        else:
+            with open(spec) as f:
+                actions = json.load(f)
         nsteps = len(actions)
+        seeds = seeds[:1]
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
     host = Host()
     failed = []
@@ -1103,8 +1128,7 @@ def main():
         if actions is None:
             out.write("replay: %s\n" % replay_line(seed, r.step, skip))
         else:
-            out.write("replay: XSNAP_RANDOM_ACTIONS=%s make check "
-                      "TESTS=tests/libxl-snapshot-random-test.sh\n" % env["XSNAP_RANDOM_ACTIONS"])
+            out.write("replay: %s\n" % actions_line(r.done, skip))
         path = os.path.join(host.fxdir, "actions-%d.json" % seed)
         with open(path, "w") as f:
             json.dump(r.done, f)
@@ -1116,7 +1140,8 @@ def main():
                 json.dump(small, f)
             out.write("\nminimized to %d actions (%s):\n" % (len(small), t.error))
             print_history(t, out)
-            out.write("minimized actions: %s\n%s\n" % (path, json.dumps(small)))
+            out.write("minimized actions: %s\nreplay the minimized run: %s\n" %
+                      (path, actions_line(small, skip)))
     print("refusals by kind:")
     for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])):
         print("  %4d  %s" % (v, k))
