@@ -56,7 +56,8 @@ STEP_KINDS = ("write", "offline-write", "memwrite", "create", "create-bad",
               "revert", "delete", "save-restore", "managedsave", "start",
               "shutdown-start", "destroy-start", "destroy", "suspend",
               "resume", "restart")
-CHECK_KINDS = ("config", "live-xml", "defaults", "files")
+CHECK_KINDS = ("config", "live-xml", "defaults", "files", "sweep")
+SUB_KINDS = ("delete-plain", "delete-children", "delete-metadata", "delete-children-only")
 NAMES = tuple("s%d" % i for i in range(1, 9))
 
 STEP_TIMEOUT = int(os.environ.get("XSNAP_RANDOM_STEP_TIMEOUT", "120"))
@@ -266,6 +267,7 @@ class Run:
         self.imgdir = os.path.join(host.fxdir, "r", dom)
         self.store = host.inside("/var/lib/libvirt/libxl/snapshot/%s" % dom)
         self.memsize = None
+        self.in_sweep = False
 
     def path(self, name):
         return os.path.join(self.imgdir, name)
@@ -281,7 +283,8 @@ class Run:
     # -- set up and tear down
 
     def setup(self):
-        os.makedirs(self.imgdir, exist_ok=True)
+        run(["rm", "-rf", self.imgdir, self.store])
+        os.makedirs(self.imgdir)
         paths = {}
         for dev, fmt in DISKS:
             p = os.path.join(self.imgdir, "%s.%s" % (dev, fmt))
@@ -305,6 +308,8 @@ class Run:
         self.log("define %s (xvda qcow2, xvdb raw); start %s" % (self.dom, self.dom))
 
     def teardown(self, keep):
+        """Destroys and undefines the domain with its snapshot metadata and
+        managed-save image; returns the files that left in the store."""
         try:
             d = self.d()
             if d.isActive():
@@ -313,8 +318,12 @@ class Run:
                             libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
         except libvirt.libvirtError:
             pass
+        left = sorted(os.listdir(self.store)) if os.path.isdir(self.store) else []
+        # The next domain of this name must not meet them.
+        run(["rm", "-rf", self.store], check=False)
         if not keep:
             run(["rm", "-rf", self.imgdir], check=False)
+        return left
 
     # -- what the host shows
 
@@ -523,8 +532,11 @@ class Run:
             a["force"] = r.random() < 0.4
         elif kind == "delete":
             a["name"] = r.choice(sorted(m.snaps))
-            a["how"] = r.choices(["plain", "children", "metadata", "children-only"],
-                                 weights=[50, 20, 15, 15])[0]
+            hows = {"plain": 50, "children": 20, "metadata": 15, "children-only": 15}
+            for h in list(hows):
+                if "delete-" + h in self.skip:
+                    del hows[h]
+            a["how"] = r.choices(sorted(hows), weights=[hows[h] for h in sorted(hows)])[0]
         return a
 
     def draw_create(self):
@@ -898,6 +910,8 @@ class Run:
             if lifecycle or code in ("INTERNAL_ERROR",):
                 self.log(text, "FAILED: %s" % msg)
                 raise TestFailure("operation-failed", "%s: %s (%s)" % (text, msg, code))
+            if self.in_sweep:
+                kind = "sweep: " + kind
             self.refusals[kind] = self.refusals.get(kind, 0) + 1
             self.log(text, "refused: %s: %s" % (code, msg))
             try:
@@ -980,7 +994,50 @@ class Run:
                                   (self.step, STEP_TIMEOUT))
             finally:
                 signal.alarm(0)
+        if todo is None and "sweep" not in self.skip:
+            self.sweep()
         return True
+
+    def sweep(self):
+        """After the random steps: revert to every snapshot (each must bring
+        back what the model holds for it), then delete them all, the domain's
+        data staying as it is. Refusals here are counted as 'sweep'."""
+        self.in_sweep = True
+        m = self.model
+        plan = [{"op": "revert", "name": n, "start": "", "force": True}
+                for n in sorted(m.snaps)]
+        for a in plan:
+            self.sweep_step(a)
+        while self.model.snaps:
+            m = self.model
+            leaves = sorted(n for n in m.snaps if not m.children(n))
+            before = len(m.snaps)
+            for n in leaves:
+                self.sweep_step({"op": "delete", "name": n, "how": "plain"})
+            if len(self.model.snaps) == before:
+                # Stuck: drop the leaves with --metadata, as a user would.
+                for n in leaves:
+                    self.sweep_step({"op": "delete", "name": n, "how": "metadata"})
+                if len(self.model.snaps) == before:
+                    raise TestFailure("sweep", "snapshots %s cannot be deleted, "
+                                      "not even with --metadata" % sorted(self.model.snaps))
+
+    def sweep_step(self, a):
+        if a["name"] not in self.model.snaps:
+            return
+        self.step += 1
+        signal.alarm(STEP_TIMEOUT)
+        try:
+            self.done.append(a)
+            if self.act(a) == "refused":
+                text, why = self.history[-1][1], self.history[-1][2]
+                self.history[-1] = (self.step, text, "sweep " + why)
+            self.check("after step %d" % self.step)
+        except StepTimeout:
+            raise TestFailure("timeout", "step %d took more than %d s" %
+                              (self.step, STEP_TIMEOUT))
+        finally:
+            signal.alarm(0)
 
 
 # ---- driving seeds, reporting, minimizing ---------------------------------
@@ -1015,10 +1072,12 @@ def run_one(host, seed, nsteps, skip, dom, actions=None, corrupt=0, keep_on_fail
         signal.alarm(0)
     r.elapsed = time.time() - t0
     r.error = err
-    try:
-        r.teardown(keep=err is not None and keep_on_fail)
-    except Exception:
-        pass
+    left = r.teardown(keep=err is not None and keep_on_fail)
+    if err is None and left and "files" not in skip:
+        r.log("virsh undefine %s --snapshots-metadata --managed-save" % dom,
+              "left in the store: %s" % " ".join(left))
+        r.error = TestFailure("stale-files", "undefine --snapshots-metadata --managed-save "
+                              "left %s in the snapshot store" % " ".join(left))
     return r
 
 
@@ -1076,7 +1135,8 @@ def minimize(host, r, skip):
 def main():
     if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
         print(__doc__)
-        print("Step kinds: %s\nChecks: %s" % (" ".join(STEP_KINDS), " ".join(CHECK_KINDS)))
+        print("Step kinds: %s\nChecks: %s\nDelete kinds: %s" % (
+            " ".join(STEP_KINDS), " ".join(CHECK_KINDS), " ".join(SUB_KINDS)))
         return 0
     env = os.environ
     if env.get("XSNAP_RANDOM_SEED"):
@@ -1085,7 +1145,7 @@ def main():
         seeds = [int(s) for s in env.get("XSNAP_RANDOM_SEEDS", "1 2 3").split()]
     nsteps = int(env.get("XSNAP_RANDOM_STEPS", "30"))
     skip = set(s for s in env.get("XSNAP_RANDOM_SKIP", "").replace(",", " ").split())
-    unknown = skip - set(STEP_KINDS) - set(CHECK_KINDS)
+    unknown = skip - set(STEP_KINDS) - set(CHECK_KINDS) - set(SUB_KINDS)
     if unknown:
         sys.stderr.write("XSNAP_RANDOM_SKIP: unknown kinds %s\n" % " ".join(sorted(unknown)))
         return 99
@@ -1126,7 +1186,9 @@ def main():
         out.write("history (%s):\n" % dom)
         print_history(r, out)
         if actions is None:
-            out.write("replay: %s\n" % replay_line(seed, r.step, skip))
+            out.write("replay: %s\n" % replay_line(seed, nsteps if r.in_sweep else r.step, skip))
+            if r.in_sweep:
+                out.write("(the failure is in the final sweep, after the %d random steps)\n" % nsteps)
         else:
             out.write("replay: %s\n" % actions_line(r.done, skip))
         path = os.path.join(host.fxdir, "actions-%d.json" % seed)
