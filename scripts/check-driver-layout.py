@@ -60,7 +60,11 @@ def ours():
                                 "slotDomainUndefine", "slotDomainUndefineFlags",
                                 "slotDomainRename", "slotDomainGetJobInfo",
                                 "slotDomainGetJobStats", "slotDomainAbortJob",
-                                "slotDomainAbortJobFlags")}, checks, ids
+                                "slotDomainAbortJobFlags",
+                                "slotDomainSaveImageGetXMLDesc",
+                                "slotDomainManagedSaveGetXMLDesc",
+                                "slotDomainMigrateBegin3Params",
+                                "slotDomainMigratePerform3Params")}, checks, ids
 
 
 def main():
@@ -91,7 +95,9 @@ def main():
            lay["slotDomainUndefineFlags"])
     expect("slotDomainRename", idx["domainRename"], lay["slotDomainRename"])
     for member in ("domainGetJobInfo", "domainGetJobStats", "domainAbortJob",
-                   "domainAbortJobFlags"):
+                   "domainAbortJobFlags", "domainSaveImageGetXMLDesc",
+                   "domainManagedSaveGetXMLDesc", "domainMigrateBegin3Params",
+                   "domainMigratePerform3Params"):
         field = "slotD" + member[1:]
         expect(field, idx[member], lay[field])
     # three bools, then pointers

@@ -42,12 +42,30 @@ build() {
         ../configure --quiet "$@" && make -s -j"$jobs" && cd "$top"
 }
 
+# Prints the end of the log of every test that failed in build tree $1,
+# so that CI's output says which test failed and why, and keeps a copy
+# of the harness's logs under $XSNAP_TEST_LOGS (default: test-logs/).
+show_failures() {
+    dir=$1
+    logs=${XSNAP_TEST_LOGS:-$top/test-logs}
+    mkdir -p "$logs/$dir"
+    find "$dir/tests" -name '*.log' -exec cp --parents {} "$logs" \; 2>/dev/null
+    [ -f "$dir/test-suite.log" ] && cp "$dir/test-suite.log" "$logs/$dir/"
+    for trs in $(find "$dir/tests" -name '*.trs' 2>/dev/null); do
+        grep -qE '^:test-result: (FAIL|ERROR)' "$trs" || continue
+        log=${trs%.trs}.log
+        echo "--- $log (last 60 lines; all logs kept in $logs)"
+        tail -n 60 "$log" 2>/dev/null
+    done
+}
+
 check() {
     dir=$1; shift
     (cd "$dir" && make -s -j"$jobs" check "$@")
     rc=$?
     count "$dir"
     [ -f "$dir/test-suite.log" ] && grep -E '^(FAIL|ERROR):' "$dir/test-suite.log" || true
+    [ "$rc" -eq 0 ] || show_failures "$dir"
     return $rc
 }
 

@@ -343,8 +343,13 @@ testStockFilled(const void *data XSNAP_UNUSED)
                    i == layout9->slotDomainGetJobInfo ||
                    i == layout9->slotDomainGetJobStats ||
                    i == layout9->slotDomainAbortJob ||
-                   i == layout9->slotDomainAbortJobFlags) {
-            /* Wrapped, or (abort) filled where the stock left NULL. */
+                   i == layout9->slotDomainAbortJobFlags ||
+                   i == layout9->slotDomainSaveImageGetXMLDesc ||
+                   i == layout9->slotDomainManagedSaveGetXMLDesc ||
+                   i == layout9->slotDomainMigrateBegin3Params ||
+                   i == layout9->slotDomainMigratePerform3Params) {
+            /* Wrapped, or (abort, save images) filled where the stock
+             * left NULL. */
             if (tables.hv[i] == stockCopy[i] || !tables.hv[i]) {
                 xsnapTestFail("slot %zu not wrapped", i);
                 return -1;

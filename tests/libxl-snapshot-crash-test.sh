@@ -172,7 +172,7 @@ expect_disks() {
 
 fx_step "crash at create:disks (memory saved, domain suspended)"
 list0=$(snaplist)
-crash_op create:disks snapshot-create-as fx1 m1
+crash_op create:disks snapshot-create-as fx1 m1 --diskspec xvda,snapshot=internal
 expect_disks "after the crash"
 state=$(fx_virsh domstate fx1)
 echo "    domain state after libvirtd came back: $state"
@@ -193,7 +193,7 @@ fx_inhost test -e "$store/fx1/m1.save" && fx_fail "the memory image of m1 stayed
 fx_expect_state fx1 running
 [ "$(mem fx1 10)" = "memory-one" ] || fx_fail "guest memory after cleanup: $(mem fx1 10)"
 expect_disks "after cleanup"
-vok snapshot-create-as fx1 m1 >/dev/null
+vok snapshot-create-as fx1 m1 --diskspec xvda,snapshot=internal >/dev/null
 fx_expect_state fx1 running
 [ "$(snaplist)" = "m1 " ] || fx_fail "m1 not created after cleanup: $(snaplist)"
 
@@ -321,11 +321,13 @@ crash_case() {
 }
 
 fx_step "crash at create:memory (before the save)"
-crash_case create:memory create g1 snapshot-create-as fx1 g1
+crash_case create:memory create g1 snapshot-create-as fx1 g1 \
+    --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=internal
 fx_expect_state fx1 running
 fx_inhost test -e "$store/fx1/g1.save" && fx_fail "the memory image of g1 stayed"
 [ "$(mem fx1 10)" = "memory-one" ] || fx_fail "guest memory after cleanup: $(mem fx1 10)"
-vok snapshot-create-as fx1 g1 >/dev/null
+vok snapshot-create-as fx1 g1 --diskspec xvda,snapshot=internal \
+    --diskspec xvdb,snapshot=internal >/dev/null
 
 fx_step "crash at create:pause (disk-only, before the pause)"
 crash_case create:pause create g2 snapshot-create-as fx1 g2 --disk-only \
@@ -355,7 +357,8 @@ fx_step "crash at delete:memory (disks done, memory image not yet)"
 vfail "is a backing image of the running disk" snapshot-delete fx1 g1
 case " $(internal_snaps "$FX_DIR/img/disk0.qcow2")" in *" g1 "*) ;; *) fx_fail "a refused delete removed g1 from disk0" ;; esac
 vok snapshot-list fx1 --name | grep -qx g1 || fx_fail "a refused delete removed g1"
-vok snapshot-create-as fx1 g4 >/dev/null
+vok snapshot-create-as fx1 g4 --diskspec xvda,snapshot=internal \
+    --diskspec xvdb,snapshot=internal >/dev/null
 crash_case delete:memory delete g4 snapshot-delete fx1 g4
 if vok snapshot-list fx1 --name | grep -qx g4; then
     vok snapshot-delete fx1 g4 >/dev/null

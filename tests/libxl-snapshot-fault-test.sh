@@ -363,16 +363,16 @@ define fa 01 "xvda:qcow2:$D/a0.qcow2" "xvdb:raw:$D/a1.raw"
 define fo 02 "xvda:qcow2:$D/o0.qcow2" "xvdb:raw:$D/o1.raw"
 vok start fa >/dev/null
 
-fx_step "create, disk-only: raw external, qcow2 internal"
+fx_step "create, disk-only: raw external, qcow2 internal as asked"
 write fa xvda 0x11 2M 64k
 write fa xvdb 0x11 2M 64k
-create_cases fa cd --disk-only
+create_cases fa cd --disk-only --diskspec xvda,snapshot=internal
 [ "$(served fa xvdb)" = "$D/a1.cd" ] || fx_fail "xvdb is not on its overlay"
 
 fx_step "create, running with memory: internal + external"
 write fa xvda 0x12 2M 64k
 write fa xvdb 0x12 2M 64k
-create_cases fa cm --diskspec xvdb,snapshot=external
+create_cases fa cm --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=external
 fx_inhost test -s "$store/fa/cm.save" || fx_fail "no memory image for cm"
 
 fx_step "create, offline: internal + external"
@@ -393,7 +393,7 @@ fx_step "delete an external snapshot by merge, running"
 delete_cases fa no --disk-only --diskspec xvda,snapshot=no --diskspec xvdb,snapshot=external
 
 fx_step "create --halt: after the halt, the domain comes back from its image"
-create_cases fa ch --halt --diskspec xvdb,snapshot=external
+create_cases fa ch --halt --diskspec xvda,snapshot=internal --diskspec xvdb,snapshot=external
 [ "$(fx_virsh domstate fa)" = "shut off" ] || fx_fail "fa runs after --halt"
 
 fx_step "the snapshot tables read above agree with qemu-img"

@@ -200,7 +200,8 @@ mark 0x10 m10
 record no-snapshot
 
 fx_step "running: full snapshot with --memspec and --description"
-both snapshot-create-as mx s1 --description desc-s1 --memspec "file=$D/s1.save"
+both snapshot-create-as mx s1 --description desc-s1 --memspec "file=$D/s1.save" \
+    --diskspec xvda,snapshot=internal
 fx_expect_state mx running
 memory m10
 content 0x10
@@ -232,7 +233,8 @@ fx_step "running: --no-metadata, --diskspec snapshot=no"
 mark 0x12 m12
 # The test driver refuses --no-metadata, which leaves no trace in its
 # lists anyway: nothing runs there.
-vok snapshot-create-as mx nm --no-metadata --disk-only --diskspec xvdb,snapshot=no >/dev/null
+vok snapshot-create-as mx nm --no-metadata --disk-only --diskspec xvda,snapshot=internal \
+    --diskspec xvdb,snapshot=no >/dev/null
 has_internal "$D/d0.qcow2" nm || fx_fail "no internal snapshot nm"
 vok snapshot-list mx --name | grep -qx nm && fx_fail "--no-metadata left metadata"
 fx_inhost test -e "$store/mx/nm.xml" && fx_fail "--no-metadata wrote a file"
@@ -257,7 +259,8 @@ record s3
 
 fx_step "running: --halt"
 mark 0x14 m14
-both snapshot-create-as mx s4 --halt --memspec "file=$D/s4.save"
+both snapshot-create-as mx s4 --halt --memspec "file=$D/s4.save" \
+    --diskspec xvda,snapshot=internal
 fx_expect_state mx "shut off"
 info_has s4 "State: *running" "Parent: *s3"
 content 0x14
@@ -284,7 +287,8 @@ record revert-s1
 
 fx_step "a branch under s1"
 mark 0x15 m15
-both snapshot-create-as mx b1 --memspec "file=$D/b1.save"
+both snapshot-create-as mx b1 --memspec "file=$D/b1.save" \
+    --diskspec xvda,snapshot=internal
 fx_expect_state mx running
 memory m15
 content 0x15

@@ -14,6 +14,7 @@
 #include "driver_activate.h"
 #include "driver_entry.h"
 #include "driver_error.h"
+#include "driver_live.h"
 #include "driver_state.h"
 #include "util_error.h"
 
@@ -44,12 +45,20 @@ xsnapDriverActivateWith(const xsnapDriverLayout *layout,
     xsnapDrvDomainGetJobInfo getJobInfo;
     xsnapDrvDomainGetJobStats getJobStats;
     xsnapDriverJobSlots jobSlots;
+    xsnapDrvDomainMigrateBegin3Params migrateBegin;
+    xsnapDrvDomainMigratePerform3Params migratePerform;
+    xsnapDriverImageSlots imageSlots;
     void *fn;
 
     if (xsnapDriverCheckWith(layout, map, tables) < 0)
         return -1;
 
     xsnapDriverStateInit(NULL);
+    /* Without it, operations that move a running disk fail cleanly. */
+    if (xsnapDriverLiveInit(layout, tables->hv) < 0)
+        xsnapDriverLog(XSNAP_LOG_WARN,
+                       "snapshots that move a running disk are unavailable: %s",
+                       xsnapGetLastErrorMessage());
 
     fn = xsnapDriverGetSlot(tables, layout->slotDomainUndefine);
     memcpy(&undefine, &fn, sizeof(fn));
@@ -62,6 +71,12 @@ xsnapDriverActivateWith(const xsnapDriverLayout *layout,
     fn = xsnapDriverGetSlot(tables, layout->slotDomainGetJobStats);
     memcpy(&getJobStats, &fn, sizeof(fn));
     xsnapDriverEntrySetJobs(getJobInfo, getJobStats, &jobSlots);
+    fn = xsnapDriverGetSlot(tables, layout->slotDomainMigrateBegin3Params);
+    memcpy(&migrateBegin, &fn, sizeof(fn));
+    fn = xsnapDriverGetSlot(tables, layout->slotDomainMigratePerform3Params);
+    memcpy(&migratePerform, &fn, sizeof(fn));
+    xsnapDriverEntrySetImages(migrateBegin, migratePerform, layout->libxlSaveDir,
+                              &imageSlots);
 
     if (xsnapDriverFillSlots(layout, tables, xsnapDriverSnapshotSlots) < 0)
         return -1;
@@ -77,6 +92,14 @@ xsnapDriverActivateWith(const xsnapDriverLayout *layout,
     xsnapDriverSetSlot(tables, layout->slotDomainAbortJob, fn);
     memcpy(&fn, &jobSlots.abortJobFlags, sizeof(fn));
     xsnapDriverSetSlot(tables, layout->slotDomainAbortJobFlags, fn);
+    memcpy(&fn, &imageSlots.saveImageGetXMLDesc, sizeof(fn));
+    xsnapDriverSetSlot(tables, layout->slotDomainSaveImageGetXMLDesc, fn);
+    memcpy(&fn, &imageSlots.managedSaveGetXMLDesc, sizeof(fn));
+    xsnapDriverSetSlot(tables, layout->slotDomainManagedSaveGetXMLDesc, fn);
+    memcpy(&fn, &imageSlots.migrateBegin3Params, sizeof(fn));
+    xsnapDriverSetSlot(tables, layout->slotDomainMigrateBegin3Params, fn);
+    memcpy(&fn, &imageSlots.migratePerform3Params, sizeof(fn));
+    xsnapDriverSetSlot(tables, layout->slotDomainMigratePerform3Params, fn);
     return 0;
 }
 

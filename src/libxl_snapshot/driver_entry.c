@@ -3,12 +3,15 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "driver_entry.h"
 #include "driver_error.h"
 #include "driver_state.h"
+#include "memory_image.h"
 #include "snapshot_conf.h"
 #include "snapshot_ops.h"
 #include "util_error.h"
@@ -609,6 +612,45 @@ void *const xsnapDriverSnapshotSlots[XSNAP_SLOT_LAST] = {
 
 /* ---- undefine -------------------------------------------------------- */
 
+typedef struct {
+    const char *dir;
+    const char *domain;
+} xsnapStoreImageSearch;
+
+static void
+xsnapDomainRemoveStoreImage(xsnapSnapshotObj *obj, void *opaque)
+{
+    xsnapStoreImageSearch *search = opaque;
+    const char *file = obj->def->memoryFile;
+    g_autofree char *dir = NULL;
+
+    if (!file || !search->dir)
+        return;
+    dir = g_path_get_dirname(file);
+    if (!g_str_equal(dir, search->dir) ||
+        !g_str_has_suffix(file, XSNAP_SNAPSHOT_STORE_MEMORY_SUFFIX))
+        return;
+    if (unlink(file) < 0 && errno != ENOENT)
+        xsnapDriverLog(XSNAP_LOG_WARN,
+                       "cannot remove memory image '%s' of snapshot '%s' of domain '%s': %s",
+                       file, obj->def->name, search->domain, g_strerror(errno));
+}
+
+
+/* The memory images the driver made in the domain's store directory go
+ * with the metadata; images the user named elsewhere stay. */
+static void
+xsnapDomainRemoveStoreImages(xsnapDomainSnapshots *snaps)
+{
+    g_autofree char *dir = xsnapSnapshotStoreDomainDir(xsnapDriverStateGetStore(),
+                                                       snaps->name);
+    xsnapStoreImageSearch search = { .dir = dir, .domain = snaps->name };
+
+    xsnapResetLastError();
+    xsnapSnapshotObjListForEach(snaps->list, xsnapDomainRemoveStoreImage, &search);
+}
+
+
 /*
  * libvirt's rule: an inactive domain with snapshot metadata is only
  * undefined with VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA, which also
@@ -648,6 +690,8 @@ xsnapDomainUndefineCommon(virDomainPtr dom, unsigned int flags, bool withFlags)
     if (rc < 0)
         return rc;      /* the stock driver's error stands */
 
+    if (n > 0 && active == 0)
+        xsnapDomainRemoveStoreImages(snaps);
     if (n > 0 && active == 0 &&
         xsnapSnapshotStoreDeleteAll(xsnapDriverStateGetStore(), snaps->name,
                                     snaps->list) < 0) {
@@ -883,4 +927,136 @@ xsnapDriverEntrySetJobs(xsnapDrvDomainGetJobInfo getJobInfo,
     wrap->getJobStats = xsnapDomainGetJobStats;
     wrap->abortJob = xsnapDomainAbortJob;
     wrap->abortJobFlags = xsnapDomainAbortJobFlags;
+}
+
+
+/* ---- save images and migration --------------------------------------- */
+
+static xsnapDrvDomainMigrateBegin3Params stockMigrateBegin3Params;
+static xsnapDrvDomainMigratePerform3Params stockMigratePerform3Params;
+static char *managedSaveDir;
+
+/* libvirt 9.0.0's virDomainSaveImageXMLFlags. */
+#define XSNAP_SAVE_IMAGE_FLAGS_ALL VIR_DOMAIN_SAVE_IMAGE_XML_SECURE
+
+/* The domain XML embedded in save image @path, for the caller (free()). */
+static char *
+xsnapSaveImageXML(const char *path)
+{
+    xsnapMemoryImageHeader hdr;
+    g_autofree char *xml = NULL;
+    char *ret;
+
+    if (xsnapMemoryImageRead(path, &hdr, &xml) < 0)
+        return NULL;
+    /* The daemon frees it with free(). */
+    ret = strdup(xml);
+    if (!ret)
+        xsnapReportSystemError(ENOMEM, "%s", _("out of memory"));
+    return ret;
+}
+
+
+static char *
+xsnapDomainSaveImageGetXMLDesc(virConnectPtr conn G_GNUC_UNUSED,
+                               const char *file, unsigned int flags)
+{
+    char *ret = NULL;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_SAVE_IMAGE_FLAGS_ALL, __func__) == 0)
+        ret = xsnapSaveImageXML(file);
+    if (!ret)
+        xsnapDriverReportLastError();
+    return ret;
+}
+
+
+static char *
+xsnapDomainManagedSaveGetXMLDesc(virDomainPtr dom, unsigned int flags)
+{
+    g_autofree char *path = NULL;
+    char *ret = NULL;
+
+    xsnapResetLastError();
+    if (xsnapCheckFlags(flags, XSNAP_SAVE_IMAGE_FLAGS_ALL, __func__) == 0) {
+        if (virDomainHasManagedSaveImage(dom, 0) != 1) {
+            xsnapReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                             _("domain does not have managed save image"));
+        } else {
+            path = g_strdup_printf("%s/%s.save", managedSaveDir,
+                                   virDomainGetName(dom));
+            ret = xsnapSaveImageXML(path);
+        }
+    }
+    if (!ret)
+        xsnapDriverReportLastError();
+    return ret;
+}
+
+
+/* Refuses to migrate a domain that has snapshots. */
+static int
+xsnapDomainMigrateCheck(virDomainPtr dom)
+{
+    g_autoptr(xsnapDomainSnapshots) snaps = NULL;
+    size_t n;
+
+    xsnapResetLastError();
+    if (!(snaps = xsnapDriverStateAcquire(dom)))
+        return -1;
+    n = xsnapSnapshotObjListCount(snaps->list);
+    if (n > 0) {
+        xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                         _("cannot migrate domain with %1$zu snapshots"), n);
+        return -1;
+    }
+    return 0;
+}
+
+
+static char *
+xsnapDomainMigrateBegin3Params(virDomainPtr dom, virTypedParameterPtr params,
+                               int nparams, char **cookieout, int *cookieoutlen,
+                               unsigned int flags)
+{
+    if (xsnapDomainMigrateCheck(dom) < 0) {
+        xsnapDriverReportLastError();
+        return NULL;
+    }
+    return stockMigrateBegin3Params(dom, params, nparams, cookieout,
+                                    cookieoutlen, flags);
+}
+
+
+static int
+xsnapDomainMigratePerform3Params(virDomainPtr dom, const char *dconnuri,
+                                 virTypedParameterPtr params, int nparams,
+                                 const char *cookiein, int cookieinlen,
+                                 char **cookieout, int *cookieoutlen,
+                                 unsigned int flags)
+{
+    if (xsnapDomainMigrateCheck(dom) < 0) {
+        xsnapDriverReportLastError();
+        return -1;
+    }
+    return stockMigratePerform3Params(dom, dconnuri, params, nparams, cookiein,
+                                      cookieinlen, cookieout, cookieoutlen, flags);
+}
+
+
+void
+xsnapDriverEntrySetImages(xsnapDrvDomainMigrateBegin3Params begin,
+                          xsnapDrvDomainMigratePerform3Params perform,
+                          const char *saveDir,
+                          xsnapDriverImageSlots *wrap)
+{
+    stockMigrateBegin3Params = begin;
+    stockMigratePerform3Params = perform;
+    g_free(managedSaveDir);
+    managedSaveDir = g_strdup(saveDir);
+    wrap->saveImageGetXMLDesc = xsnapDomainSaveImageGetXMLDesc;
+    wrap->managedSaveGetXMLDesc = xsnapDomainManagedSaveGetXMLDesc;
+    wrap->migrateBegin3Params = xsnapDomainMigrateBegin3Params;
+    wrap->migratePerform3Params = xsnapDomainMigratePerform3Params;
 }

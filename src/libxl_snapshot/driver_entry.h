@@ -47,3 +47,26 @@ struct _xsnapDriverJobSlots {
 void xsnapDriverEntrySetJobs(xsnapDrvDomainGetJobInfo getJobInfo,
                              xsnapDrvDomainGetJobStats getJobStats,
                              xsnapDriverJobSlots *wrap);
+
+/* The save-image and migration callbacks the wrapper puts into the table. */
+typedef struct _xsnapDriverImageSlots xsnapDriverImageSlots;
+struct _xsnapDriverImageSlots {
+    xsnapDrvDomainSaveImageGetXMLDesc saveImageGetXMLDesc;
+    xsnapDrvDomainManagedSaveGetXMLDesc managedSaveGetXMLDesc;
+    xsnapDrvDomainMigrateBegin3Params migrateBegin3Params;
+    xsnapDrvDomainMigratePerform3Params migratePerform3Params;
+};
+
+/*
+ * Makes the migration wrappers refuse a domain with snapshots, as
+ * libvirt's qemu driver does (its snapshots, their metadata and the
+ * images they rest on stay on this host), and call @begin / @perform
+ * (the stock driver's) otherwise. The save-image callbacks, which the
+ * stock driver leaves empty, read the XML embedded in a libvirt-libxl
+ * save image; the managed-save one finds the image in @saveDir.
+ * Returns the four callbacks through @wrap.
+ */
+void xsnapDriverEntrySetImages(xsnapDrvDomainMigrateBegin3Params begin,
+                               xsnapDrvDomainMigratePerform3Params perform,
+                               const char *saveDir,
+                               xsnapDriverImageSlots *wrap);

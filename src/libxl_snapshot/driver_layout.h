@@ -59,7 +59,26 @@ typedef int (*xsnapDrvDomainGetJobInfo)(virDomainPtr dom, virDomainJobInfoPtr in
 typedef int (*xsnapDrvDomainGetJobStats)(virDomainPtr dom, int *type,
                                          virTypedParameterPtr *params,
                                          int *nparams, unsigned int flags);
+typedef char *(*xsnapDrvDomainMigrateBegin3Params)(virDomainPtr dom,
+                                                   virTypedParameterPtr params,
+                                                   int nparams, char **cookieout,
+                                                   int *cookieoutlen,
+                                                   unsigned int flags);
+typedef int (*xsnapDrvDomainMigratePerform3Params)(virDomainPtr dom,
+                                                   const char *dconnuri,
+                                                   virTypedParameterPtr params,
+                                                   int nparams,
+                                                   const char *cookiein,
+                                                   int cookieinlen,
+                                                   char **cookieout,
+                                                   int *cookieoutlen,
+                                                   unsigned int flags);
 /* Callbacks the stock driver leaves empty and the wrapper fills. */
+typedef char *(*xsnapDrvDomainSaveImageGetXMLDesc)(virConnectPtr conn,
+                                                   const char *file,
+                                                   unsigned int flags);
+typedef char *(*xsnapDrvDomainManagedSaveGetXMLDesc)(virDomainPtr dom,
+                                                     unsigned int flags);
 typedef int (*xsnapDrvDomainAbortJob)(virDomainPtr dom);
 typedef int (*xsnapDrvDomainAbortJobFlags)(virDomainPtr dom, unsigned int flags);
 
@@ -118,6 +137,28 @@ struct _xsnapDriverLayout {
     const xsnapLayoutSlotCheck *checks;
     size_t nchecks;
 
+    /* Slots the wrapper wraps or fills beyond the snapshot ones. */
+    size_t slotDomainSaveImageGetXMLDesc;    /* not filled by libxl in 9.0.0 */
+    size_t slotDomainManagedSaveGetXMLDesc;  /* not filled by libxl in 9.0.0 */
+    size_t slotDomainMigrateBegin3Params;
+    size_t slotDomainMigratePerform3Params;
+
+    /*
+     * The private objects driver_live.c reaches, as byte offsets on
+     * x86_64. Each is checked at run time before it is trusted: the
+     * connection's driver must be the located hypervisor table, and
+     * every object found must have the GType name libvirt gives it.
+     */
+    size_t virConnectDriverOffset;       /* virConnect.driver */
+    size_t virConnectPrivateDataOffset;  /* virConnect.privateData: the
+                                          * libxlDriverPrivate */
+    size_t libxlDriverDomainsOffset;     /* libxlDriverPrivate.domains */
+    size_t libxlDriverXmloptOffset;      /* libxlDriverPrivate.xmlopt */
+    size_t diskDefSrcOffset;             /* virDomainDiskDef.src */
+    int jobModify;                       /* VIR_JOB_MODIFY of virDomainJob */
+    const char *libxlStateDir;           /* the libxl driver's status files */
+    const char *libxlSaveDir;            /* its managed-save images */
+
     /* GNU build-ids (lower-case hex) of the stock modules checked
      * against this layout; NULL-terminated */
     const char *const *buildIds;
@@ -167,9 +208,13 @@ static const xsnapLayoutSlotCheck xsnapLayoutChecks9000000[] = {
     { 148, true, "domainManagedSave" },
     { 149, true, "domainHasManagedSaveImage" },
     { 150, true, "domainManagedSaveRemove" },
+    { 54, false, "domainSaveImageGetXMLDesc" },
+    { 55, false, "domainSaveImageDefineXML" },
     { 151, false, "domainManagedSaveGetXMLDesc" },
     { 152, false, "domainManagedSaveDefineXML" },
     { 169, false, "domainQemuMonitorCommand" },
+    { 211, true, "domainMigrateBegin3Params" },
+    { 214, true, "domainMigratePerform3Params" },
     { 255, true, "domainGetMessages" },
     { 257, false, "domainFDAssociate" },
 };
@@ -199,6 +244,24 @@ static const xsnapDriverLayout xsnapDriverLayouts[] = {
         .checks = xsnapLayoutChecks9000000,
         .nchecks = sizeof(xsnapLayoutChecks9000000) /
                    sizeof(xsnapLayoutChecks9000000[0]),
+        .slotDomainSaveImageGetXMLDesc = 54,
+        .slotDomainManagedSaveGetXMLDesc = 151,
+        .slotDomainMigrateBegin3Params = 211,
+        .slotDomainMigratePerform3Params = 214,
+        /* virObjectLockable is 64 bytes (GObject 24, pthread mutex 40);
+         * virConnect: flags 64, uri 72, driver 80, six more driver
+         * pointers, privateData 136. libxlDriverPrivate: mutex 0,
+         * hostdevMgr 40, config 48, lockFD 56, nactive 60,
+         * inhibitCallback 64, inhibitOpaque 72, domains 80, xmlopt 88.
+         * virDomainDiskDef starts with its virStorageSource *src. */
+        .virConnectDriverOffset = 80,
+        .virConnectPrivateDataOffset = 136,
+        .libxlDriverDomainsOffset = 80,
+        .libxlDriverXmloptOffset = 88,
+        .diskDefSrcOffset = 0,
+        .jobModify = 4,
+        .libxlStateDir = "/run/libvirt/libxl",
+        .libxlSaveDir = "/var/lib/libvirt/libxl/save",
         .buildIds = xsnapLayoutBuildIds9000000,
     },
 };

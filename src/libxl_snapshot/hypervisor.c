@@ -14,6 +14,7 @@
 #include <xentoollog.h>
 
 #include "hypervisor.h"
+#include "driver_live.h"
 #include "qemu_monitor.h"
 #include "util_error.h"
 #include "util_file.h"
@@ -475,6 +476,7 @@ static const xsnapHypervisor xsnapHypervisorDefault = {
     .qmpPath = xsnapHvQmpPath,
     .isStubdom = xsnapHvIsStubdom,
     .otherDomainsXML = xsnapHvOtherDomainsXML,
+    .setLiveDisks = xsnapDriverLiveSetDisks,
 };
 
 

@@ -59,6 +59,10 @@ struct _xsnapHypervisor {
     /* The persistent (or, if transient, live) XML of every other domain
      * of the host, for finding images they share. Caller unrefs. */
     GPtrArray *(*otherDomainsXML)(virDomainPtr dom);
+    /* In libvirt's live definition of the running @dom (and its status
+     * file), replaces the source of each disk in @disks: <disk> XML
+     * texts naming their target, path, format and backing chain. */
+    int (*setLiveDisks)(virDomainPtr dom, GPtrArray *disks);
 };
 
 /* The binding in use: the production one unless a test replaced it. */

@@ -21,6 +21,8 @@ xsnapBlockNodeFree(xsnapBlockNode *node)
     g_free(node->driver);
     g_free(node->filename);
     g_strfreev(node->snapshots);
+    g_strfreev(node->backingFiles);
+    g_strfreev(node->backingFormats);
     g_free(node);
 }
 
@@ -49,13 +51,41 @@ xsnapBlockDriverIsProtocol(const char *drv)
 }
 
 
+/* The backing chain of an ImageInfo, capped like libvirt's chains. */
+static void
+xsnapBlockNodeParseBacking(xsnapBlockNode *node, json_object *image)
+{
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) formats = g_ptr_array_new_with_free_func(g_free);
+    json_object *cur = image;
+    json_object *next;
+
+    while (cur && files->len < 200 &&
+           json_object_object_get_ex(cur, "backing-image", &next) &&
+           json_object_is_type(next, json_type_object)) {
+        const char *file = xsnapJSONGetString(next, "filename");
+        const char *format = xsnapJSONGetString(next, "format");
+
+        if (!file || !format)
+            break;
+        g_ptr_array_add(files, g_strdup(file));
+        g_ptr_array_add(formats, g_strdup(format));
+        cur = next;
+    }
+    g_ptr_array_add(files, NULL);
+    g_ptr_array_add(formats, NULL);
+    node->backingFiles = (GStrv)g_ptr_array_free(g_steal_pointer(&files), FALSE);
+    node->backingFormats = (GStrv)g_ptr_array_free(g_steal_pointer(&formats), FALSE);
+}
+
+
 static xsnapBlockNode *
 xsnapBlockNodeParse(json_object *obj)
 {
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     xsnapBlockNode *node;
     json_object *val;
-    json_object *image;
+    json_object *image = NULL;
     const char *nodeName = xsnapJSONGetString(obj, "node-name");
 
     if (!json_object_is_type(obj, json_type_object) || !nodeName)
@@ -79,6 +109,8 @@ xsnapBlockNodeParse(json_object *obj)
     }
     g_ptr_array_add(names, NULL);
     node->snapshots = (GStrv)g_ptr_array_free(g_steal_pointer(&names), FALSE);
+    /* Filled from query-block: the flat node list has no backing images. */
+    xsnapBlockNodeParseBacking(node, NULL);
     /* Without the graph, assume protocol nodes sit under a format node. */
     node->hasParent = xsnapBlockDriverIsProtocol(node->driver);
     return node;
@@ -178,9 +210,22 @@ xsnapQemuBlockQueryDevices(xsnapQemuMonitor *mon, xsnapBlockNodeList *list)
         const char *device = xsnapJSONGetString(dev, "device");
         const char *qdev = xsnapJSONGetString(dev, "qdev");
 
+        json_object *image;
+
         if (!json_object_object_get_ex(dev, "inserted", &inserted) ||
             !(node = xsnapJSONGetString(inserted, "node-name")))
             continue;
+        if (json_object_object_get_ex(inserted, "image", &image)) {
+            for (size_t j = 0; j < list->nodes->len; j++) {
+                xsnapBlockNode *n = g_ptr_array_index(list->nodes, j);
+
+                if (g_str_equal(n->nodeName, node)) {
+                    g_strfreev(n->backingFiles);
+                    g_strfreev(n->backingFormats);
+                    xsnapBlockNodeParseBacking(n, image);
+                }
+            }
+        }
         if (device && *device)
             g_hash_table_insert(list->deviceNodes, g_strdup(device), g_strdup(node));
         if (qdev && *qdev) {

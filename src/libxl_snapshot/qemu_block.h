@@ -13,6 +13,12 @@ struct _xsnapBlockNode {
     bool readOnly;
     bool hasParent;     /* some other block node uses it (file, backing, ...) */
     GStrv snapshots;    /* internal snapshot names; never NULL */
+    /* The image's backing chain below it as QEMU sees it, top first:
+     * file names and their formats, the same length; never NULL. Known
+     * for the nodes a device uses (query-block's image.backing-image),
+     * empty for the others. */
+    GStrv backingFiles;
+    GStrv backingFormats;
 };
 
 typedef struct _xsnapBlockNodeList xsnapBlockNodeList;

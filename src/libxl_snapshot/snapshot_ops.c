@@ -28,6 +28,7 @@
 #include "qemu_monitor.h"
 #include "snapshot_conf.h"
 #include "snapshot_journal.h"
+#include "snapshot_live.h"
 #include "snapshot_store.h"
 #include "util_error.h"
 #include "util_file.h"
@@ -280,8 +281,7 @@ xsnapOpsMonitorPath(const xsnapHypervisor *hv, virDomainPtr dom)
 }
 
 
-/* Opens the QMP monitor of the running @dom, refusing stub domains. */
-static xsnapQemuMonitor *
+xsnapQemuMonitor *
 xsnapOpsMonitorOpen(const xsnapHypervisor *hv, virDomainPtr dom)
 {
     g_autofree char *path = xsnapOpsMonitorPath(hv, dom);
@@ -364,6 +364,21 @@ xsnapOpsJournalEnd(xsnapSnapshotJournal *journal)
     if (journal && xsnapSnapshotJournalRemove(journal) < 0)
         g_warning("cannot remove operation journal '%s': %s", journal->path,
                   xsnapGetLastErrorMessage());
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+}
+
+
+/* xsnapOpsSyncLive() after an undo or a step that cannot be taken
+ * back: a failure is logged, and the caller's error stays. */
+static void
+xsnapOpsSyncLiveQuietly(const xsnapHypervisor *hv, virDomainPtr dom,
+                        const char *name)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+    if (xsnapOpsSyncLive(hv, dom) < 0)
+        g_warning("cannot make the live definition of domain '%s' name the images it runs on: %s",
+                  name, xsnapGetLastErrorMessage());
     xsnapRestoreLastError(g_steal_pointer(&saved));
 }
 
@@ -483,12 +498,20 @@ xsnapCreateReadDomain(xsnapCreateCtx *c)
 }
 
 
-/* Each disk the definition leaves out gets its own snapshot= setting,
- * else internal for qcow2 and external for any other format. */
+/*
+ * Each disk the definition leaves out gets its own snapshot= setting,
+ * else libvirt's default (qemuSnapshotCreateAlignDisks): external for a
+ * disk-only snapshot and for one with an external memory image, which
+ * every snapshot of a running Xen domain has. Otherwise (a shut-off
+ * domain, or memory explicitly left out) internal for qcow2, and
+ * external for other formats, which have no internal snapshots.
+ */
 static void
 xsnapCreateDefaultDisks(xsnapCreateCtx *c)
 {
     xsnapSnapshotDef *def = c->def;
+    bool external = (c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY) ||
+                    def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL;
 
     for (size_t i = 0; i < c->disks.n; i++) {
         const xsnapDomainDiskDef *d = &c->disks.list[i];
@@ -508,7 +531,7 @@ xsnapCreateDefaultDisks(xsnapCreateCtx *c)
         memset(sd, 0, sizeof(*sd));
         sd->name = g_strdup(d->dst);
         sd->type = d->type;
-        sd->snapshot = g_str_equal(xsnapOpsDiskFormat(d), "qcow2") ?
+        sd->snapshot = !external && g_str_equal(xsnapOpsDiskFormat(d), "qcow2") ?
                        XSNAP_SNAPSHOT_LOCATION_INTERNAL :
                        XSNAP_SNAPSHOT_LOCATION_EXTERNAL;
     }
@@ -563,8 +586,16 @@ xsnapCreateValidate(xsnapCreateCtx *c)
                                        dir);
                 return -1;
             }
+            /* A file left by an earlier snapshot of that name (kept by
+             * delete --metadata, or from before an undefine) is never
+             * overwritten: the new image takes the next free name. */
             def->memoryFile = g_strdup_printf("%s/%s%s", dir, def->name,
                                               XSNAP_SNAPSHOT_STORE_MEMORY_SUFFIX);
+            for (unsigned int n = 1; access(def->memoryFile, F_OK) == 0; n++) {
+                g_free(def->memoryFile);
+                def->memoryFile = g_strdup_printf("%s/%s-%u%s", dir, def->name, n,
+                                                  XSNAP_SNAPSHOT_STORE_MEMORY_SUFFIX);
+            }
         }
         if (!g_path_is_absolute(def->memoryFile)) {
             xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED,
@@ -896,6 +927,7 @@ xsnapCreateUndo(xsnapCreateCtx *c)
     xsnapCreateUndoPause(c);
     if (!c->plan || !c->plan->completed)
         xsnapCreateUndoConfig(c);
+    xsnapOpsSyncLiveQuietly(c->hv, c->dom, c->snaps->name);
 }
 
 
@@ -1026,7 +1058,8 @@ xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
     if (xsnapCreateExecute(&c) < 0 ||
         (!c.active && xsnapCreateCheckState(&c, false) < 0) ||
         xsnapFaultPoint("create:config") < 0 ||
-        xsnapCreateUpdateConfig(&c) < 0)
+        xsnapCreateUpdateConfig(&c) < 0 ||
+        xsnapOpsSyncLive(c.hv, dom) < 0)
         goto error;
     xsnapOpsJournalStep(c.journal, "config-done");
     if (xsnapFaultPoint("create:metadata") < 0 ||
@@ -1043,6 +1076,10 @@ xsnapOpsCreate(virDomainPtr dom, xsnapDomainSnapshots *snaps,
 
 
 /* ---- revert ------------------------------------------------------------ */
+
+static GPtrArray *xsnapOpsChain(const char *path, const char *format);
+static bool xsnapOpsChainHas(GPtrArray *chain, const char *path);
+
 
 typedef struct _xsnapRevertCtx xsnapRevertCtx;
 struct _xsnapRevertCtx {
@@ -1105,8 +1142,18 @@ xsnapRevertFindFrozen(xsnapSnapshotObj *obj, void *opaque)
             return;
         }
         d = xsnapOpsFindDomainDisk(disks.list, disks.n, sd->name);
-        if (d && d->path && xsnapFileSame(d->path, search->path))
+        if (!d || !d->path)
+            return;
+        if (xsnapFileSame(d->path, search->path)) {
             search->found = obj;
+        } else if (g_str_equal(xsnapOpsDiskFormat(d), "qcow2")) {
+            /* Frozen further up a chain that rests on the image. */
+            g_autoptr(GPtrArray) chain = xsnapOpsChain(d->path, "qcow2");
+
+            if (chain && xsnapOpsChainHas(chain, search->path))
+                search->found = obj;
+            xsnapResetLastError();
+        }
         return;
     }
 }
@@ -1447,6 +1494,28 @@ xsnapRevertSetCurrent(xsnapRevertCtx *c)
 }
 
 
+/*
+ * A managed-save image holds the state the revert just replaced; its
+ * memory no longer matches the disks (an internal snapshot applied
+ * under it, overlays it does not name), so starting from it would
+ * corrupt the guest. It goes once the revert has succeeded (libvirt
+ * asks for FORCE first when the snapshot has no memory). A failure is
+ * logged: the revert itself is done.
+ */
+static void
+xsnapRevertDropManagedSave(xsnapRevertCtx *c)
+{
+    if (virDomainHasManagedSaveImage(c->dom, 0) != 1)
+        return;
+    if (virDomainManagedSaveRemove(c->dom, 0) < 0) {
+        virErrorPtr err = virGetLastError();
+
+        g_warning("cannot remove the managed save image of domain '%s' after its revert: %s",
+                  c->snaps->name, err && err->message ? err->message : "unknown error");
+    }
+}
+
+
 /* The steps after the stop, each recorded in the journal once done. On
  * failure the caller runs xsnapRevertUndo(). */
 static int
@@ -1463,10 +1532,14 @@ xsnapRevertApply(xsnapRevertCtx *c)
     if (xsnapFaultPoint(c->withMemory ? "revert:restore" : "revert:start") < 0 ||
         (c->withMemory ? xsnapRevertRestore(c) < 0 : xsnapRevertStart(c) < 0))
         return -1;
+    /* The restore or start already named the right images; this adds
+     * their backing chains. */
+    xsnapOpsSyncLiveQuietly(c->hv, c->dom, c->snaps->name);
     xsnapOpsJournalStep(c->journal, "domain-done");
     if (xsnapFaultPoint("revert:metadata") < 0 ||
         xsnapRevertSetCurrent(c) < 0)
         return -1;
+    xsnapRevertDropManagedSave(c);
     return 0;
 }
 
@@ -1578,14 +1651,18 @@ struct _xsnapDeleteCtx {
 };
 
 
-/* Refuses a merge into @base when a disk of another domain rests on it
- * (a linked clone). Images used outside libvirt cannot be seen here. */
+/*
+ * The name of another libvirt domain with a disk whose chain holds
+ * @image (a linked clone), or NULL; -1 with an error if the domains
+ * cannot be read. Images used outside libvirt cannot be seen here.
+ */
 static int
-xsnapDeleteCheckOtherDomains(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
-                             const xsnapSnapshotDiskDef *sd, const char *base)
+xsnapDeleteOtherDomainUsing(xsnapDeleteCtx *c, const char *image, char **domain,
+                            char **disk)
 {
     g_autoptr(GPtrArray) xmls = c->hv->otherDomainsXML(c->dom);
 
+    *domain = *disk = NULL;
     if (!xmls)
         return -1;
     for (size_t i = 0; i < xmls->len; i++) {
@@ -1598,7 +1675,6 @@ xsnapDeleteCheckOtherDomains(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
             g_autoptr(GPtrArray) chain = NULL;
             g_autoptr(xmlDoc) doc = NULL;
             g_autoptr(xmlXPathContext) ctxt = NULL;
-            g_autofree char *name = NULL;
 
             if (!d.list[j].path || d.list[j].type != XSNAP_STORAGE_TYPE_FILE)
                 continue;
@@ -1606,88 +1682,121 @@ xsnapDeleteCheckOtherDomains(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
                 xsnapResetLastError();
                 continue;
             }
-            if (!xsnapOpsChainHas(chain, base))
+            if (!xsnapOpsChainHas(chain, image))
                 continue;
             if ((doc = xsnapXMLParseString(xml, "domain", NULL, &ctxt)))
-                name = xsnapXPathString("string(/domain/name)", ctxt);
-            xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                             _("cannot delete external snapshot '%1$s': image '%2$s' of disk '%3$s' is also used by disk '%4$s' of domain '%5$s'"),
-                             obj->def->name, base, sd->name, d.list[j].dst,
-                             name ? name : "?");
-            return -1;
+                *domain = xsnapXPathString("string(/domain/name)", ctxt);
+            if (!*domain)
+                *domain = g_strdup("?");
+            *disk = g_strdup(d.list[j].dst);
+            return 0;
         }
     }
     return 0;
 }
 
 
+/* What deleting one external disk of a snapshot does to its images. */
+typedef enum {
+    XSNAP_DELETE_DISK_MERGE,   /* commit the overlay into the frozen image */
+    XSNAP_DELETE_DISK_KEEP,    /* both stay: other branches need them */
+    XSNAP_DELETE_DISK_UNLINK,  /* the overlay goes: nothing uses it any more */
+} xsnapDeleteDiskAction;
+
+
+/* True if a snapshot other than @obj and @ignore has disk @dst frozen
+ * in @image, or on an image whose chain holds @image but not @through
+ * (may be NULL). */
+static bool
+xsnapDeleteSnapshotsUse(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
+                        const char *dst, const char *image,
+                        xsnapSnapshotObj *ignore, const char *through)
+{
+    xsnapSnapshotObj **all = NULL;
+    bool used = false;
+    int n = xsnapSnapshotObjListListAll(c->snaps->list, NULL, &all, 0);
+
+    for (int i = 0; i < n && !used; i++) {
+        xsnapSnapshotObj *t = all[i];
+        g_autofree char *frozen = NULL;
+        g_autoptr(GPtrArray) chain = NULL;
+
+        if (t == obj || t == ignore ||
+            !(frozen = xsnapOpsDiskPath(t->def->domainXML, dst)))
+            continue;
+        if (xsnapFileSame(frozen, image)) {
+            used = true;
+        } else if (through && xsnapFileSame(frozen, through)) {
+            continue;
+        } else if ((chain = xsnapOpsChain(frozen, "qcow2"))) {
+            /* Qcow2 frozen images only can rest on another image. */
+            used = xsnapOpsChainHas(chain, image) &&
+                   !(through && xsnapOpsChainHas(chain, through));
+        } else {
+            xsnapResetLastError();
+        }
+    }
+    g_free(all);
+    return used;
+}
+
+
 /*
- * Checks that external disk @sd of @obj can be merged: its overlay is in
- * the disk's current chain right above the frozen image, @obj has at
- * most one child, and no other snapshot's images rest on the frozen
- * image except through that overlay.
+ * Decides what deleting external disk @sd of @obj does. Its overlay is
+ * merged into the frozen image @base when the overlay sits right above
+ * @base in the disk's current chain, @obj has at most one child, and no
+ * other snapshot or domain rests on @base except through that overlay.
+ * Otherwise libvirt refuses; here no image another branch needs is
+ * touched: both stay, and only the snapshot's metadata and memory image
+ * go, except that an overlay which neither the running disk, another
+ * snapshot nor another domain uses (a branch a revert left) goes too.
  */
 static int
 xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
                          const xsnapSnapshotDiskDef *sd, const char *activePath,
-                         const char *activeFormat, const char *base)
+                         const char *activeFormat, const char *base,
+                         xsnapDeleteDiskAction *action)
 {
     g_autoptr(GPtrArray) chain = NULL;
-    xsnapSnapshotObj **all = NULL;
-    int n;
+    g_autofree char *otherDomain = NULL;
+    g_autofree char *otherDisk = NULL;
+    bool above = false;
 
-    if (obj->nchildren > 1) {
-        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                         _("cannot delete external snapshot '%1$s': it has %2$zu children, and merging its disk '%3$s' would change the image they share"),
-                         obj->def->name, obj->nchildren, sd->name);
-        return -1;
-    }
     if (!(chain = xsnapOpsChain(activePath, activeFormat)))
         return -1;
     for (size_t i = 0; i + 1 < chain->len; i++) {
         if (xsnapFileSame(g_ptr_array_index(chain, i), sd->path) &&
             xsnapFileSame(g_ptr_array_index(chain, i + 1), base))
-            goto inchain;
+            above = true;
     }
-    xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                     _("cannot delete external snapshot '%1$s': its overlay '%2$s' of disk '%3$s' is not in the disk's current backing chain above '%4$s' (revert to a snapshot on that branch first, or delete with --metadata)"),
-                     obj->def->name, sd->path, sd->name, base);
-    return -1;
-
- inchain:
-    n = xsnapSnapshotObjListListAll(c->snaps->list, NULL, &all, 0);
-    for (int i = 0; i < n; i++) {
-        xsnapSnapshotObj *t = all[i];
-        g_autofree char *frozen = NULL;
-        g_autoptr(GPtrArray) tchain = NULL;
-
-        if (t == obj || !(frozen = xsnapOpsDiskPath(t->def->domainXML, sd->name)))
-            continue;
-        if (xsnapFileSame(frozen, base)) {
-            if (t == xsnapSnapshotObjGetParent(obj))
-                continue;
-            goto shared;
+    if (above && obj->nchildren <= 1 &&
+        !xsnapDeleteSnapshotsUse(c, obj, sd->name, base,
+                                 xsnapSnapshotObjGetParent(obj), sd->path)) {
+        if (xsnapDeleteOtherDomainUsing(c, base, &otherDomain, &otherDisk) < 0)
+            return -1;
+        if (!otherDomain) {
+            *action = XSNAP_DELETE_DISK_MERGE;
+            return 0;
         }
-        if (xsnapFileSame(frozen, sd->path))
-            continue;
-        /* Qcow2 frozen images only can rest on @base. */
-        if (!(tchain = xsnapOpsChain(frozen, "qcow2"))) {
-            xsnapResetLastError();
-            continue;
-        }
-        if (xsnapOpsChainHas(tchain, base) && !xsnapOpsChainHas(tchain, sd->path))
-            goto shared;
+        /* A linked clone's base: the snapshot stays, protecting it. */
+        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                         _("cannot delete external snapshot '%1$s': image '%2$s' of disk '%3$s' is also used by disk '%4$s' of domain '%5$s'"),
+                         obj->def->name, base, sd->name, otherDisk, otherDomain);
+        return -1;
     }
-    g_free(all);
-    all = NULL;
-    return xsnapDeleteCheckOtherDomains(c, obj, sd, base);
-
- shared:
-    xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                     _("cannot delete external snapshot '%1$s': image '%2$s' of disk '%3$s' is also the base of another branch of snapshots"),
-                     obj->def->name, base, sd->name);
-    g_free(all);
-    return -1;
+    /* The parent froze @base, not the overlay: only later snapshots can
+     * rest on the overlay. */
+    *action = XSNAP_DELETE_DISK_KEEP;
+    if (!xsnapOpsChainHas(chain, sd->path) &&
+        !xsnapDeleteSnapshotsUse(c, obj, sd->name, sd->path, NULL, NULL)) {
+        g_clear_pointer(&otherDomain, g_free);
+        g_clear_pointer(&otherDisk, g_free);
+        if (xsnapDeleteOtherDomainUsing(c, sd->path, &otherDomain, &otherDisk) < 0)
+            return -1;
+        if (!otherDomain)
+            *action = XSNAP_DELETE_DISK_UNLINK;
+    }
+    return 0;
 }
 
 
@@ -1808,6 +1917,9 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
     g_autoptr(GHashTable) moved = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) formats = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) merged = g_hash_table_new(g_str_hash, g_str_equal);
+    /* target -> xsnapDeleteDiskAction, for disks not merged */
+    g_autoptr(GHashTable) kept = g_hash_table_new(g_str_hash, g_str_equal);
+    xsnapDeleteDiskAction action;
     bool needMonitor = false;
 
     if (!(inactiveXML = c->hv->getXML(c->dom, true)) ||
@@ -1840,8 +1952,17 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
             continue;
         }
         if (xsnapDeleteCheckExternal(c, obj, sd, now->path, xsnapOpsDiskFormat(now),
-                                     then->path) < 0)
+                                     then->path, &action) < 0)
             return -1;
+        if (action != XSNAP_DELETE_DISK_MERGE) {
+            g_hash_table_insert(kept, sd->name, GINT_TO_POINTER(action));
+        } else if (!c->active && virDomainHasManagedSaveImage(c->dom, 0) == 1) {
+            /* The image's XML names the overlay the merge would remove. */
+            xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                             _("cannot merge disk '%1$s' of external snapshot '%2$s': domain '%3$s' has a managed save image that runs on its overlay; start the domain first, or remove the managed save image"),
+                             sd->name, def->name, c->snaps->name);
+            return -1;
+        }
     }
 
     for (size_t i = 0; i < def->ndisks; i++) {
@@ -1872,6 +1993,12 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
                     goto error;
                 xsnapResetLastError();
             }
+        } else if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL &&
+                   g_hash_table_contains(kept, sd->name)) {
+            if (GPOINTER_TO_INT(g_hash_table_lookup(kept, sd->name)) ==
+                XSNAP_DELETE_DISK_UNLINK &&
+                unlink(sd->path) < 0 && errno != ENOENT)
+                g_warning("cannot remove unused overlay '%s'", sd->path);
         } else if (sd->snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL &&
                    !g_hash_table_contains(merged, sd->name)) {
             bool isActive = xsnapFileSame(now->path, sd->path);
@@ -2016,7 +2143,12 @@ xsnapDeleteRun(virDomainPtr dom, xsnapDomainSnapshots *snaps,
         if (!(journal = xsnapDeleteJournalBegin(&c, victim, state)))
             return -1;
         c.journal = journal;
-        if (xsnapDeleteData(&c, victim) < 0)
+        if (xsnapDeleteData(&c, victim) < 0) {
+            /* Merges done before the failure moved running disks. */
+            xsnapOpsSyncLiveQuietly(c.hv, dom, snaps->name);
+            goto end;
+        }
+        if (xsnapOpsSyncLive(c.hv, dom) < 0)
             goto end;
         xsnapOpsJournalStep(journal, "data-done");
         if (xsnapFaultPoint("delete:metadata") < 0)

@@ -13,6 +13,8 @@
 
 #include "internal.h"
 #include "driver_state.h"
+#include "hypervisor.h"
+#include "qemu_monitor.h"
 
 /*
  * Creates a new snapshot of @dom from @xml (virDomainSnapshotCreateXML
@@ -70,3 +72,7 @@ char *xsnapOpsDomainSetDiskSources(const char *xml, GHashTable *sources,
  * 0 when none runs. Callable from any thread.
  */
 int xsnapOpsGetJob(const char *uuid, xsnapOpsJobInfo *info);
+
+/* Opens the QMP monitor of the running @dom, refusing a stub-domain
+ * device model. NULL with an error reported. */
+xsnapQemuMonitor *xsnapOpsMonitorOpen(const xsnapHypervisor *hv, virDomainPtr dom);
