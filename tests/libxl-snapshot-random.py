@@ -498,8 +498,7 @@ class Run:
                       "suspend": 3, "restart": 3})
         elif m.state == "paused":
             w.update({"memwrite": 5, "create": 15, "create-bad": 1, "revert": 8,
-                      "delete": 6, "resume": 20, "destroy": 2, "restart": 2,
-                      "save-restore": 2})
+                      "delete": 6, "resume": 20, "destroy": 2, "restart": 2})
         elif m.managed is not None:
             w.update({"start": 30, "revert": 6, "delete": 4, "create": 3, "restart": 2})
         else:
