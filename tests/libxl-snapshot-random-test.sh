@@ -5,7 +5,7 @@
 # wrapper, and compares disks, memory, state and snapshot tree with its
 # model after every step.
 #
-# make check runs seeds 1 2 3 with 30 steps each. Replay or soak:
+# make check runs seeds 1 2 3 4 with 40 steps each. Replay or soak:
 #   XSNAP_RANDOM_SEED=N XSNAP_RANDOM_STEPS=M make check TESTS=tests/libxl-snapshot-random-test.sh
 #   XSNAP_RANDOM_SEEDS="$(seq 1 20)" XSNAP_RANDOM_STEPS=100 make check TESTS=...
 set -u

@@ -18,8 +18,8 @@ too. Refusals are counted by kind.
 
 Environment (all optional):
   XSNAP_RANDOM_SEED=N        run this one seed (else XSNAP_RANDOM_SEEDS)
-  XSNAP_RANDOM_SEEDS="a b"   seeds to run (default "1 2 3")
-  XSNAP_RANDOM_STEPS=N       steps per seed (default 30)
+  XSNAP_RANDOM_SEEDS="a b"   seeds to run (default "1 2 3 4")
+  XSNAP_RANDOM_STEPS=N       steps per seed (default 40)
   XSNAP_RANDOM_SKIP=a,b      leave out step kinds or checks (see --help)
   XSNAP_RANDOM_CORRUPT=N     corrupt the model after step N (self-test)
   XSNAP_RANDOM_MINIMIZE=1    shrink a failing history to a short one
@@ -1141,8 +1141,8 @@ def main():
     if env.get("XSNAP_RANDOM_SEED"):
         seeds = [int(env["XSNAP_RANDOM_SEED"])]
     else:
-        seeds = [int(s) for s in env.get("XSNAP_RANDOM_SEEDS", "1 2 3").split()]
-    nsteps = int(env.get("XSNAP_RANDOM_STEPS", "30"))
+        seeds = [int(s) for s in env.get("XSNAP_RANDOM_SEEDS", "1 2 3 4").split()]
+    nsteps = int(env.get("XSNAP_RANDOM_STEPS", "40"))
     skip = set(s for s in env.get("XSNAP_RANDOM_SKIP", "").replace(",", " ").split())
     unknown = skip - set(STEP_KINDS) - set(CHECK_KINDS) - set(SUB_KINDS)
     if unknown:
@@ -1185,7 +1185,10 @@ def main():
         out.write("history (%s):\n" % dom)
         print_history(r, out)
         if actions is None:
-            out.write("replay: %s\n" % replay_line(seed, nsteps if r.in_sweep else r.step, skip))
+            line = replay_line(seed, nsteps if r.in_sweep else r.step, skip)
+            if corrupt:
+                line = "XSNAP_RANDOM_CORRUPT=%d %s" % (corrupt, line)
+            out.write("replay: %s\n" % line)
             if r.in_sweep:
                 out.write("(the failure is in the final sweep, after the %d random steps)\n" % nsteps)
         else:
