@@ -906,7 +906,7 @@ class Run:
                 if re.search(pat, msg):
                     self.log(text, "FAILED: %s" % msg)
                     raise TestFailure(name, "%s: %s" % (text, msg))
-            if lifecycle or code in ("INTERNAL_ERROR",):
+            if lifecycle or code in ("INTERNAL_ERROR", "SYSTEM_ERROR", "RPC", "NO_CONNECT"):
                 self.log(text, "FAILED: %s" % msg)
                 raise TestFailure("operation-failed", "%s: %s (%s)" % (text, msg, code))
             if self.in_sweep:
