@@ -291,6 +291,7 @@ fx_inhost test -e "$store/lc/m2-1.save" && fx_fail "deleting m2 left its memory 
 [ "$(fx_inhost cat "$store/lc/m2.save")" = stale ] || fx_fail "deleting m2 removed a file it did not make"
 vok destroy lc >/dev/null
 vok undefine lc >/dev/null
+fx_inhost sh -c "ls $store/lc/*.save" 2>/dev/null && fx_fail "undefine left memory images in the store"
 
 fx_step "done"
 fx_step ""
