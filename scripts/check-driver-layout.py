@@ -53,7 +53,9 @@ def filled_members(text, table):
 # and a pthread mutex (40); virMutex is the mutex alone.
 TYPE_SIZES = {"virObjectLockable": 64, "virObject": 24, "virMutex": 40,
               "virCond": 48, "unsigned int": 4, "int": 4, "bool": 1,
-              "pid_t": 4}
+              "pid_t": 4, "virDomainStateReason": 8, "unsigned short": 2}
+TYPE_ALIGN = {"virObjectLockable": 8, "virObject": 8, "virMutex": 8,
+              "virCond": 8, "virDomainStateReason": 4}
 
 
 def member_offsets(text, name):
@@ -62,19 +64,27 @@ def member_offsets(text, name):
     if not m:
         sys.exit("cannot find struct %s" % name)
     body = re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S)
-    offsets, off = {}, 0
+    offsets, off, inbits = {}, 0, False
     for decl in body.split(";"):
         decl = " ".join(decl.split())
         if not decl:
             continue
+        if ":" in decl:
+            # consecutive unsigned int bit fields share one 4-byte unit
+            if not inbits:
+                off = (off + 3) // 4 * 4
+                offsets[decl.split(":")[0].split()[-1]] = off
+                off += 4
+            inbits = True
+            continue
+        inbits = False
         if "*" in decl or "(" in decl:
             size, member = 8, re.split(r"[\s*()]+", decl.strip(" ()"))[-1]
-        elif ":" in decl:
-            sys.exit("bit fields in struct %s come before the members checked" % name)
+            typ = "pointer"
         else:
             typ, member = decl.rsplit(" ", 1)
             size = TYPE_SIZES.get(typ, 8)
-        align = min(size, 8)
+        align = TYPE_ALIGN.get(typ, min(size, 8))
         off = (off + align - 1) // align * align
         offsets[member] = off
         off += size
@@ -102,7 +112,11 @@ def ours():
                                 "virConnectPrivateDataOffset",
                                 "libxlDriverDomainsOffset",
                                 "libxlDriverXmloptOffset",
-                                "diskDefSrcOffset", "jobModify")}, checks, ids
+                                "diskDefSrcOffset", "jobModify",
+                                "domainObjPrivateDataOffset",
+                                "libxlDomainDeathWOffset",
+                                "libxlDriverConfigOffset",
+                                "libxlConfigCtxOffset")}, checks, ids
 
 
 def main():
@@ -156,12 +170,24 @@ def main():
     expect("libxlDriverXmloptOffset", ldrv["xmlopt"], lay["libxlDriverXmloptOffset"])
     disk = struct_members(domconf, "_virDomainDiskDef")
     expect("diskDefSrcOffset", 8 * disk.index("src"), lay["diskDefSrcOffset"])
+    vobj = member_offsets(domconf, "_virDomainObj")
+    expect("domainObjPrivateDataOffset", vobj["privateData"],
+           lay["domainObjPrivateDataOffset"])
+    lpriv = member_offsets(open(src + "/src/libxl/libxl_domain.h").read(),
+                           "_libxlDomainObjPrivate")
+    expect("libxlDomainDeathWOffset", lpriv["deathW"], lay["libxlDomainDeathWOffset"])
+    expect("libxlDriverConfigOffset", ldrv["config"], lay["libxlDriverConfigOffset"])
+    lcfg = member_offsets(conf, "_libxlDriverConfig")
+    expect("libxlConfigCtxOffset", lcfg["ctx"], lay["libxlConfigCtxOffset"])
     jobs = open(src + "/src/conf/virdomainjob.h").read()
     enum = re.search(r"typedef enum \{(.*?)\} virDomainJob;", jobs, re.S).group(1)
     names = re.findall(r"^\s*(VIR_JOB_\w+)", enum, re.M)
     expect("jobModify", names.index("VIR_JOB_MODIFY"), lay["jobModify"])
-    print("structs: virConnect.driver %d, .privateData %d; libxlDriverPrivate.domains %d, .xmlopt %d; VIR_JOB_MODIFY %d"
-          % (vconn["driver"], vconn["privateData"], ldrv["domains"], ldrv["xmlopt"],
+    print("structs: virConnect.driver %d, .privateData %d; libxlDriverPrivate.config %d, "
+          ".domains %d, .xmlopt %d; virDomainObj.privateData %d; deathW %d; "
+          "libxlDriverConfig.ctx %d; VIR_JOB_MODIFY %d"
+          % (vconn["driver"], vconn["privateData"], ldrv["config"], ldrv["domains"],
+             ldrv["xmlopt"], vobj["privateData"], lpriv["deathW"], lcfg["ctx"],
              names.index("VIR_JOB_MODIFY")))
     for i, f, w in checks:
         expect("check %s index" % w, idx[w], i)

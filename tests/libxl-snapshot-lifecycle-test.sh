@@ -250,6 +250,24 @@ expect_dev lc xvda 0x11 0 64k
 vok snapshot-delete lc m0b >/dev/null
 vok snapshot-delete lc m0 >/dev/null
 
+fx_step "a revert leaves a disk the snapshot did not take on the image it has now"
+vok snapshot-create-as lc n1 --disk-only --diskspec xvda,snapshot=no >/dev/null
+a_now=$(served lc xvda)
+write lc xvda 0x17 0 64k
+vok snapshot-create-as lc n2 --diskspec xvda,snapshot=external \
+    --diskspec xvdb,snapshot=external >/dev/null
+expect_served lc xvda "$FX_DIR/a.n2"
+write lc xvda 0x18 0 64k
+vok snapshot-revert lc n1 --running --force >/dev/null
+# n2 froze the image xvda had at n1: the disk must not go back to it.
+expect_served lc xvda "$FX_DIR/a.n2"
+expect_dev lc xvda 0x18 0 64k
+write lc xvda 0x19 0 64k
+has qcow2 "$a_now" 0x17 0 64k || fx_fail "the image n2 froze changed"
+vok snapshot-revert lc n2 >/dev/null
+expect_dev lc xvda 0x17 0 64k
+vok snapshot-delete lc n1 --children >/dev/null
+
 fx_step "undefine --snapshots-metadata --managed-save removes what the driver made"
 vok snapshot-create-as lc m1 >/dev/null
 fx_inhost test -f "$store/lc/m1.save" || fx_fail "no memory image for m1"
@@ -273,6 +291,7 @@ fx_inhost test -e "$store/lc/m2-1.save" && fx_fail "deleting m2 left its memory 
 [ "$(fx_inhost cat "$store/lc/m2.save")" = stale ] || fx_fail "deleting m2 removed a file it did not make"
 vok destroy lc >/dev/null
 vok undefine lc >/dev/null
+fx_inhost sh -c "ls $store/lc/*.save" 2>/dev/null && fx_fail "undefine left memory images in the store"
 
 fx_step "done"
 fx_step ""

@@ -657,17 +657,39 @@ xsnapDomainRemoveStoreImage(xsnapSnapshotObj *obj, void *opaque)
 }
 
 
-/* The memory images the driver made in the domain's store directory go
- * with the metadata; images the user named elsewhere stay. */
+/*
+ * The memory images the driver made in the domain's store directory go
+ * with the metadata: those of the snapshots listed, and those that
+ * delete --metadata left there, which nothing could reach once the
+ * domain is gone. Images the user named elsewhere stay.
+ */
 static void
 xsnapDomainRemoveStoreImages(xsnapDomainSnapshots *snaps)
 {
     g_autofree char *dir = xsnapSnapshotStoreDomainDir(xsnapDriverStateGetStore(),
                                                        snaps->name);
     xsnapStoreImageSearch search = { .dir = dir, .domain = snaps->name };
+    g_autoptr(GDir) d = NULL;
+    const char *entry;
 
     xsnapResetLastError();
     xsnapSnapshotObjListForEach(snaps->list, xsnapDomainRemoveStoreImage, &search);
+    if (!dir || !(d = g_dir_open(dir, 0, NULL)))
+        return;
+    while ((entry = g_dir_read_name(d))) {
+        g_autofree char *path = NULL;
+
+        if (entry[0] == '.' || !g_str_has_suffix(entry, XSNAP_SNAPSHOT_STORE_MEMORY_SUFFIX))
+            continue;
+        path = g_build_filename(dir, entry, NULL);
+        if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) ||
+            g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+            continue;
+        if (unlink(path) < 0 && errno != ENOENT)
+            xsnapDriverLog(XSNAP_LOG_WARN,
+                           "cannot remove memory image '%s' of domain '%s': %s",
+                           path, snaps->name, g_strerror(errno));
+    }
 }
 
 
@@ -710,7 +732,7 @@ xsnapDomainUndefineCommon(virDomainPtr dom, unsigned int flags, bool withFlags)
     if (rc < 0)
         return rc;      /* the stock driver's error stands */
 
-    if (n > 0 && active == 0)
+    if (active == 0)
         xsnapDomainRemoveStoreImages(snaps);
     if (n > 0 && active == 0 &&
         xsnapSnapshotStoreDeleteAll(xsnapDriverStateGetStore(), snaps->name,

@@ -1099,6 +1099,10 @@ struct _xsnapRevertCtx {
 
     xsnapOpsDisks disks;       /* the disks of the snapshot's <domain> */
     GHashTable *moved;         /* target -> fresh overlay (external disks) */
+    GHashTable *sources;       /* target -> image after the revert, for the
+                                * disks whose image is not the snapshot's:
+                                * @moved, and the disks it did not take */
+    GHashTable *formats;       /* target -> format of @sources' image */
     GPtrArray *created;        /* overlays created, removed on failure */
     char *configXML;           /* the snapshot's config with the overlays */
     char *prevConfigXML;       /* the persistent config before the revert */
@@ -1113,6 +1117,8 @@ xsnapRevertCtxClear(xsnapRevertCtx *c)
 {
     xsnapOpsDisksClear(&c->disks);
     g_clear_pointer(&c->moved, g_hash_table_unref);
+    g_clear_pointer(&c->sources, g_hash_table_unref);
+    g_clear_pointer(&c->formats, g_hash_table_unref);
     g_clear_pointer(&c->created, g_ptr_array_unref);
     g_free(c->configXML);
     g_free(c->prevConfigXML);
@@ -1393,6 +1399,56 @@ xsnapRevertUndo(xsnapRevertCtx *c)
 }
 
 
+/*
+ * The images the disks have after the revert, where they are not the
+ * snapshot's: the fresh overlays, and, for each disk the snapshot did
+ * not take (snapshot='no'), the image it has now. Such a disk is not
+ * reverted, as in libvirt; the image it had when the snapshot was taken
+ * may since have been frozen by another snapshot, which writes would
+ * change.
+ */
+static int
+xsnapRevertKeptDisks(xsnapRevertCtx *c)
+{
+    xsnapSnapshotDef *def = c->obj->def;
+    g_auto(xsnapOpsDisks) now = { 0 };
+    GHashTableIter iter;
+    gpointer target;
+    gpointer overlay;
+
+    c->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    c->formats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_iter_init(&iter, c->moved);
+    while (g_hash_table_iter_next(&iter, &target, &overlay)) {
+        g_hash_table_insert(c->sources, g_strdup(target), g_strdup(overlay));
+        g_hash_table_insert(c->formats, g_strdup(target), g_strdup("qcow2"));
+    }
+    if (!c->prevConfigXML || xsnapOpsDisksParse(c->prevConfigXML, &now) < 0)
+        return c->prevConfigXML ? -1 : 0;
+    for (size_t i = 0; i < c->disks.n; i++) {
+        const xsnapDomainDiskDef *d = &c->disks.list[i];
+        const xsnapDomainDiskDef *cur;
+        bool taken = false;
+
+        if (!d->dst || !d->path || d->type != XSNAP_STORAGE_TYPE_FILE)
+            continue;
+        for (size_t j = 0; j < def->ndisks; j++) {
+            if (g_str_equal(def->disks[j].name, d->dst) &&
+                def->disks[j].snapshot != XSNAP_SNAPSHOT_LOCATION_NO)
+                taken = true;
+        }
+        cur = xsnapOpsFindDomainDisk(now.list, now.n, d->dst);
+        if (taken || !cur || !cur->path || cur->type != XSNAP_STORAGE_TYPE_FILE ||
+            xsnapFileSame(cur->path, d->path))
+            continue;
+        g_hash_table_insert(c->sources, g_strdup(d->dst), g_strdup(cur->path));
+        g_hash_table_insert(c->formats, g_strdup(d->dst),
+                            g_strdup(xsnapOpsDiskFormat(cur)));
+    }
+    return 0;
+}
+
+
 /* Brings each disk to the snapshot's state: internal snapshots are
  * applied, external ones get a fresh overlay over the frozen image. */
 static int
@@ -1434,7 +1490,9 @@ xsnapRevertDisks(xsnapRevertCtx *c)
         if (!d || !d->path || xsnapDiskRevertInternal(d->path, def->name) < 0)
             goto error;
     }
-    if (!(c->configXML = xsnapOpsDomainSetDiskSources(def->domainXML, c->moved, NULL)))
+    if (xsnapRevertKeptDisks(c) < 0 ||
+        !(c->configXML = xsnapOpsDomainSetDiskSources(def->domainXML, c->sources,
+                                                      c->formats)))
         goto error;
     return 0;
 
@@ -1460,8 +1518,8 @@ xsnapRevertRestore(xsnapRevertCtx *c)
 
     if (xsnapMemoryImageRead(def->memoryFile, &hdr, &xml) < 0)
         return -1;
-    if (g_hash_table_size(c->moved) > 0) {
-        if (!(newXML = xsnapOpsDomainSetDiskSources(xml, c->moved, NULL)) ||
+    if (g_hash_table_size(c->sources) > 0) {
+        if (!(newXML = xsnapOpsDomainSetDiskSources(xml, c->sources, c->formats)) ||
             xsnapMemoryImageRewriteXML(def->memoryFile, newXML) < 0)
             return -1;
     }
@@ -1782,18 +1840,27 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
                          xsnapDeleteDiskAction *action)
 {
     g_autoptr(GPtrArray) chain = NULL;
+    g_autoptr(xsnapQemuImgInfo) info = NULL;
     g_autofree char *otherDomain = NULL;
     g_autofree char *otherDisk = NULL;
     bool above = false;
+    bool holdsInternal = false;
 
     if (!(chain = xsnapOpsChain(activePath, activeFormat)))
         return -1;
+    /* Internal snapshots inside the overlay (a later snapshot's) would
+     * go with it: such an overlay is never merged nor removed. */
+    if (access(sd->path, F_OK) == 0) {
+        if (!(info = xsnapQemuImgGetInfo(sd->path, "qcow2")))
+            return -1;
+        holdsInternal = info->snapshots && info->snapshots[0];
+    }
     for (size_t i = 0; i + 1 < chain->len; i++) {
         if (xsnapFileSame(g_ptr_array_index(chain, i), sd->path) &&
             xsnapFileSame(g_ptr_array_index(chain, i + 1), base))
             above = true;
     }
-    if (above && obj->nchildren <= 1 &&
+    if (above && obj->nchildren <= 1 && !holdsInternal &&
         !xsnapDeleteSnapshotsUse(c, obj, sd->name, base, true, sd->path)) {
         if (xsnapDeleteOtherDomainUsing(c, base, &otherDomain, &otherDisk) < 0)
             return -1;
@@ -1810,7 +1877,7 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
     /* The parent froze @base, not the overlay: only later snapshots can
      * rest on the overlay. */
     *action = XSNAP_DELETE_DISK_KEEP;
-    if (!xsnapOpsChainHas(chain, sd->path) &&
+    if (!holdsInternal && !xsnapOpsChainHas(chain, sd->path) &&
         !xsnapDeleteSnapshotsUse(c, obj, sd->name, sd->path, false, NULL)) {
         g_clear_pointer(&otherDomain, g_free);
         g_clear_pointer(&otherDisk, g_free);
