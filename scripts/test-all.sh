@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the project several ways and runs the whole test suite:
 #   1. gcc with every warning as an error, then `make check`;
 #   2. clang with every warning as an error, plus the fuzz corpus replay;

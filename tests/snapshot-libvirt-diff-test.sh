@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Differential test against libvirt itself: every input of
 # tests/xml/snapshot and tests/xml/snapshot-diff is redefined on libvirt's test driver
 # (virsh -c test:///default, one virsh process per case since the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshotxml2xmltest.c: <domainsnapshot> parse, align and format
  *

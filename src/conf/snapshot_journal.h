@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshot_journal.h: the record of a snapshot operation in progress
  *

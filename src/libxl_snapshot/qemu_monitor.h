@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qemu_monitor.h: a small, defensive QMP client for the device model
  *

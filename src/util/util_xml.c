@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * util_xml.c: safe XML parsing, XPath and attribute helpers, and a
  * libvirt-style serialiser for element subtrees

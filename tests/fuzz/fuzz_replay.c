@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_replay.c: runs a libFuzzer target over files, without libFuzzer
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * memory_image_fuzz.c: libFuzzer target for the memory image header reader
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qmp_fuzz.c: libFuzzer target for the QMP replies, as the monitor and
  * the block layer read them
