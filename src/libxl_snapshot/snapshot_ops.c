@@ -1134,6 +1134,7 @@ typedef struct {
     const char *target;
     const char *path;
     xsnapSnapshotObj *found;
+    bool foundInternal;         /* @found keeps an internal snapshot */
 } xsnapRevertFrozenSearch;
 
 static void
@@ -1147,8 +1148,9 @@ xsnapRevertFindFrozen(xsnapSnapshotObj *obj, void *opaque)
         return;
     for (size_t i = 0; i < obj->def->ndisks; i++) {
         const xsnapSnapshotDiskDef *sd = &obj->def->disks[i];
+        bool external = sd->snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL;
 
-        if (sd->snapshot != XSNAP_SNAPSHOT_LOCATION_EXTERNAL ||
+        if ((!external && sd->snapshot != XSNAP_SNAPSHOT_LOCATION_INTERNAL) ||
             !g_str_equal(sd->name, search->target))
             continue;
         if (xsnapOpsDisksParse(obj->def->domainXML, &disks) < 0) {
@@ -1158,14 +1160,20 @@ xsnapRevertFindFrozen(xsnapSnapshotObj *obj, void *opaque)
         d = xsnapOpsFindDomainDisk(disks.list, disks.n, sd->name);
         if (!d || !d->path)
             return;
+        /* Another internal snapshot of the same image is kept apart
+         * from the data a revert applies; one in an image resting on
+         * it, or an external snapshot that froze it, is not. */
         if (xsnapFileSame(d->path, search->path)) {
-            search->found = obj;
+            if (external)
+                search->found = obj;
         } else if (g_str_equal(xsnapOpsDiskFormat(d), "qcow2")) {
             /* Frozen further up a chain that rests on the image. */
             g_autoptr(GPtrArray) chain = xsnapOpsChain(d->path, "qcow2");
 
-            if (chain && xsnapOpsChainHas(chain, search->path))
+            if (chain && xsnapOpsChainHas(chain, search->path)) {
                 search->found = obj;
+                search->foundInternal = !external;
+            }
             xsnapResetLastError();
         }
         return;
@@ -1175,8 +1183,10 @@ xsnapRevertFindFrozen(xsnapSnapshotObj *obj, void *opaque)
 
 /*
  * An internal snapshot is applied inside its image. When another
- * snapshot's external disk froze that same image, applying it would
- * change that snapshot's disk for good, so the revert is refused.
+ * snapshot's external disk froze that same image, or another snapshot
+ * rests on it further up a chain (an external one's frozen image, an
+ * internal one's image), applying it would change that snapshot's disk
+ * for good, so the revert is refused.
  */
 static int
 xsnapRevertCheckFrozen(xsnapRevertCtx *c)
@@ -1193,6 +1203,13 @@ xsnapRevertCheckFrozen(xsnapRevertCtx *c)
             continue;
         search.path = d->path;
         xsnapSnapshotObjListForEach(c->snaps->list, xsnapRevertFindFrozen, &search);
+        if (search.found && search.foundInternal) {
+            xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                             _("cannot revert disk '%1$s' to internal snapshot '%2$s': its image '%3$s' is the base of an image that holds internal snapshot '%4$s', which reverting would change; delete '%5$s' first"),
+                             sd->name, def->name, d->path, search.found->def->name,
+                             search.found->def->name);
+            return -1;
+        }
         if (search.found) {
             xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
                              _("cannot revert disk '%1$s' to internal snapshot '%2$s': its image '%3$s' is frozen by external snapshot '%4$s', which reverting would change; delete '%5$s' first"),
@@ -1561,12 +1578,13 @@ xsnapRevertSetCurrent(xsnapRevertCtx *c)
 
 
 /*
- * A managed-save image holds the state the revert just replaced; its
- * memory no longer matches the disks (an internal snapshot applied
- * under it, overlays it does not name), so starting from it would
- * corrupt the guest. It goes once the revert has succeeded (libvirt
- * asks for FORCE first when the snapshot has no memory). A failure is
- * logged: the revert itself is done.
+ * A managed-save image holds the state the revert replaces; its memory
+ * no longer matches the disks once they are reverted (an internal
+ * snapshot applied under it, overlays it does not name), so starting
+ * from it would corrupt the guest, and a start would prefer it to the
+ * reverted config. It goes once the disks and config are reverted,
+ * before the domain is started (libvirt asks for FORCE first when the
+ * snapshot has no memory). A failure is logged.
  */
 static void
 xsnapRevertDropManagedSave(xsnapRevertCtx *c)
@@ -1595,6 +1613,8 @@ xsnapRevertApply(xsnapRevertCtx *c)
         xsnapRevertDefine(c) < 0)
         return -1;
     xsnapOpsJournalStep(c->journal, "config-done");
+    /* Before the start, which would resume the managed state instead. */
+    xsnapRevertDropManagedSave(c);
     if (xsnapFaultPoint(c->withMemory ? "revert:restore" : "revert:start") < 0 ||
         (c->withMemory ? xsnapRevertRestore(c) < 0 : xsnapRevertStart(c) < 0))
         return -1;
@@ -1605,7 +1625,6 @@ xsnapRevertApply(xsnapRevertCtx *c)
     if (xsnapFaultPoint("revert:metadata") < 0 ||
         xsnapRevertSetCurrent(c) < 0)
         return -1;
-    xsnapRevertDropManagedSave(c);
     return 0;
 }
 
