@@ -784,6 +784,8 @@ vxsCloneCopyFile(const char *src, const char *dst)
     int out;
     struct stat sb;
     off_t left;
+    bool useRange = true;
+    g_autofree char *buf = NULL;
     int ret = -1;
 
     if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -804,8 +806,22 @@ vxsCloneCopyFile(const char *src, const char *dst)
         goto cleanup;
     }
     for (left = sb.st_size; left > 0;) {
-        ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)MIN(left, 1 << 30), 0);
+        ssize_t n = -1;
 
+        if (useRange) {
+            n = copy_file_range(in, NULL, out, NULL, (size_t)MIN(left, 1 << 30), 0);
+            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                          errno == EOPNOTSUPP)) {
+                useRange = false;
+                continue;
+            }
+        } else {
+            if (!buf)
+                buf = g_malloc(1 << 20);
+            n = read(in, buf, 1 << 20);
+            if (n > 0 && xsnapFileWriteAll(out, buf, n) < 0)
+                n = -1;
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
