@@ -55,6 +55,8 @@
 #define VXS_CLONE_MAX 1000
 /* How long the FIFO writer waits for libvirtd to open the FIFO. */
 #define VXS_CLONE_FIFO_WAIT_MS 120000
+/* What the feeder moves at a time, and the FIFO's size. */
+#define VXS_CLONE_CHUNK (1 << 20)
 
 /* One disk of the gold domain. */
 typedef struct _vxsCloneDisk vxsCloneDisk;
@@ -677,7 +679,7 @@ vxsCloneFeedCopy(int in, off_t off, int out, vxsCloneFeed *f)
         if (useSplice) {
             loff_t o = off;
 
-            got = splice(in, &o, out, NULL, 1 << 20, SPLICE_F_MORE | SPLICE_F_MOVE);
+            got = splice(in, &o, out, NULL, VXS_CLONE_CHUNK, SPLICE_F_MORE | SPLICE_F_MOVE);
             if (got < 0 && errno == EINVAL) {
                 useSplice = false;
                 continue;
@@ -728,6 +730,11 @@ vxsCloneFeedRun(void *opaque)
         g_usleep(1000);
         waited++;
     }
+    /* A pipe of one copy chunk: with the default 64 KiB, the feeder and
+     * libxl take turns every 64 KiB and the stream runs at a third of
+     * the speed of a file. Best effort: the size is a limit of the host. */
+    if (fcntl(out, F_SETPIPE_SZ, VXS_CLONE_CHUNK) < 0)
+        (void)fcntl(out, F_SETPIPE_SZ, 256 * 1024);
     if (fcntl(out, F_SETFL, 0) < 0 ||
         xsnapMemoryImageWriteHeader(out, f->xml, 0) < 0) {
         f->err = errno ? errno : EIO;
@@ -857,7 +864,7 @@ vxsCloneRestoreCopy(vxsCloneJob *job, vxsClone *cl, const char *xml,
         return -1;
     }
     g_ptr_array_add(cl->temps, g_strdup(copy));
-    if (xsnapMemoryImageRewriteXML(copy, xml) < 0)
+    if (xsnapMemoryImageRewriteXMLFlags(copy, xml, XSNAP_MEMORY_IMAGE_REWRITE_NO_SYNC) < 0)
         return -1;
     if (virDomainRestoreFlags(job->conn, copy, NULL, flags) < 0) {
         vxsCloneReportLibvirt(_("cannot restore clone"), cl->name);
