@@ -48,6 +48,49 @@ def filled_members(text, table):
     return set(re.findall(r"^\s*\.(\w+)\s*=", m.group(1), re.M))
 
 
+# Sizes on x86_64 of the member types met in the structs below; any
+# other pointer is 8 bytes. virObjectLockable is a GObject (24 bytes)
+# and a pthread mutex (40); virMutex is the mutex alone.
+TYPE_SIZES = {"virObjectLockable": 64, "virObject": 24, "virMutex": 40,
+              "virCond": 48, "unsigned int": 4, "int": 4, "bool": 1,
+              "pid_t": 4, "virDomainStateReason": 8, "unsigned short": 2}
+TYPE_ALIGN = {"virObjectLockable": 8, "virObject": 8, "virMutex": 8,
+              "virCond": 8, "virDomainStateReason": 4}
+
+
+def member_offsets(text, name):
+    """Byte offset of each member of struct NAME, from its declarations."""
+    m = re.search(r"struct %s \{(.*?)\n\};" % re.escape(name), text, re.S)
+    if not m:
+        sys.exit("cannot find struct %s" % name)
+    body = re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S)
+    offsets, off, inbits = {}, 0, False
+    for decl in body.split(";"):
+        decl = " ".join(decl.split())
+        if not decl:
+            continue
+        if ":" in decl:
+            # consecutive unsigned int bit fields share one 4-byte unit
+            if not inbits:
+                off = (off + 3) // 4 * 4
+                offsets[decl.split(":")[0].split()[-1]] = off
+                off += 4
+            inbits = True
+            continue
+        inbits = False
+        if "*" in decl or "(" in decl:
+            size, member = 8, re.split(r"[\s*()]+", decl.strip(" ()"))[-1]
+            typ = "pointer"
+        else:
+            typ, member = decl.rsplit(" ", 1)
+            size = TYPE_SIZES.get(typ, 8)
+        align = TYPE_ALIGN.get(typ, min(size, 8))
+        off = (off + align - 1) // align * align
+        offsets[member] = off
+        off += size
+    return offsets
+
+
 def ours():
     text = open(HEADER).read()
     def num(field):
@@ -64,7 +107,16 @@ def ours():
                                 "slotDomainSaveImageGetXMLDesc",
                                 "slotDomainManagedSaveGetXMLDesc",
                                 "slotDomainMigrateBegin3Params",
-                                "slotDomainMigratePerform3Params")}, checks, ids
+                                "slotDomainMigratePerform3Params",
+                                "virConnectDriverOffset",
+                                "virConnectPrivateDataOffset",
+                                "libxlDriverDomainsOffset",
+                                "libxlDriverXmloptOffset",
+                                "diskDefSrcOffset", "jobModify",
+                                "domainObjPrivateDataOffset",
+                                "libxlDomainDeathWOffset",
+                                "libxlDriverConfigOffset",
+                                "libxlConfigCtxOffset")}, checks, ids
 
 
 def main():
@@ -106,6 +158,37 @@ def main():
     expect("connHypervisorOffset", 8 * (conn.index("hypervisorDriver") - 2),
            lay["connHypervisorOffset"])
     expect("connSize", 8 * (len(conn) - 2), lay["connSize"])
+    datatypes = open(src + "/src/datatypes.h").read()
+    conf = open(src + "/src/libxl/libxl_conf.h").read()
+    domconf = open(src + "/src/conf/domain_conf.h").read()
+    vconn = member_offsets(datatypes, "_virConnect")
+    expect("virConnectDriverOffset", vconn["driver"], lay["virConnectDriverOffset"])
+    expect("virConnectPrivateDataOffset", vconn["privateData"],
+           lay["virConnectPrivateDataOffset"])
+    ldrv = member_offsets(conf, "_libxlDriverPrivate")
+    expect("libxlDriverDomainsOffset", ldrv["domains"], lay["libxlDriverDomainsOffset"])
+    expect("libxlDriverXmloptOffset", ldrv["xmlopt"], lay["libxlDriverXmloptOffset"])
+    disk = struct_members(domconf, "_virDomainDiskDef")
+    expect("diskDefSrcOffset", 8 * disk.index("src"), lay["diskDefSrcOffset"])
+    vobj = member_offsets(domconf, "_virDomainObj")
+    expect("domainObjPrivateDataOffset", vobj["privateData"],
+           lay["domainObjPrivateDataOffset"])
+    lpriv = member_offsets(open(src + "/src/libxl/libxl_domain.h").read(),
+                           "_libxlDomainObjPrivate")
+    expect("libxlDomainDeathWOffset", lpriv["deathW"], lay["libxlDomainDeathWOffset"])
+    expect("libxlDriverConfigOffset", ldrv["config"], lay["libxlDriverConfigOffset"])
+    lcfg = member_offsets(conf, "_libxlDriverConfig")
+    expect("libxlConfigCtxOffset", lcfg["ctx"], lay["libxlConfigCtxOffset"])
+    jobs = open(src + "/src/conf/virdomainjob.h").read()
+    enum = re.search(r"typedef enum \{(.*?)\} virDomainJob;", jobs, re.S).group(1)
+    names = re.findall(r"^\s*(VIR_JOB_\w+)", enum, re.M)
+    expect("jobModify", names.index("VIR_JOB_MODIFY"), lay["jobModify"])
+    print("structs: virConnect.driver %d, .privateData %d; libxlDriverPrivate.config %d, "
+          ".domains %d, .xmlopt %d; virDomainObj.privateData %d; deathW %d; "
+          "libxlDriverConfig.ctx %d; VIR_JOB_MODIFY %d"
+          % (vconn["driver"], vconn["privateData"], ldrv["config"], ldrv["domains"],
+             ldrv["xmlopt"], vobj["privateData"], lpriv["deathW"], lcfg["ctx"],
+             names.index("VIR_JOB_MODIFY")))
     for i, f, w in checks:
         expect("check %s index" % w, idx[w], i)
         expect("check %s filled" % w, w in filled, f)

@@ -39,7 +39,7 @@ for b in json.load(sys.stdin)["return"]:
     if b["device"] == "xvda":
         print(b["inserted"]["file"])')
     for p in 0x11 0x22; do
-        if qemu-io -r -U -f qcow2 -c "read -P $p 0 64k" "$f" 2>&1 | grep -q "^read "; then
+        if fx_image_has qcow2 "$f" "$p" 0 64k; then
             echo "$p"; return
         fi
     done

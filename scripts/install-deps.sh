@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs every build, test, demo and packaging (debian/) dependency from
-# Debian 12 packages.
+# Debian 12 packages (virt-manager, xvfb and python3-dogtail for the GUI
+# test, tests/virt-manager-test.sh).
 set -e
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
@@ -10,4 +11,6 @@ apt-get install -y -q --no-install-recommends \
     libglib2.0-dev libxml2-dev libxml2-utils libjson-c-dev \
     libvirt-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-xen \
     libxen-dev qemu-system-x86 qemu-utils python3 python3-libvirt valgrind \
-    debhelper dpkg-dev lintian
+    debhelper dpkg-dev lintian \
+    virt-manager xvfb dbus at-spi2-core python3-dogtail python3-pyatspi \
+    gir1.2-atspi-2.0 gir1.2-gtk-3.0 dconf-gsettings-backend libglib2.0-bin

@@ -24,12 +24,7 @@ store=/var/lib/libvirt/libxl/snapshot
 tool=$abs_top_builddir/tools/virt-xen-snapshot
 
 has() {
-    out=$(qemu-io -r -U -f "$1" -c "read -P $3 $4 $5" "$2" 2>&1)
-    case $out in
-        *"Pattern verification failed"*|*rror*) return 1 ;;
-        *"read "*) return 0 ;;
-    esac
-    return 1
+    fx_image_has "$@"
 }
 fmt_of() {
     qemu-img info -U "$1" | sed -n 's/^file format: //p'

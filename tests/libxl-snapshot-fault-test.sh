@@ -36,18 +36,7 @@ cases=0
 # cannot look like qcow2.
 has() {
     f=$1; shift
-    n=$(($# / 3))
-    i=0
-    while [ $i -lt $n ]; do
-        set -- "$@" -c "read -P $1 $2 $3"
-        shift 3
-        i=$((i + 1))
-    done
-    out=$(qemu-io -r -U "$@" "$f" 2>&1)
-    case $out in
-        *"Pattern verification failed"*|*rror*) return 1 ;;
-    esac
-    [ "$(printf '%s\n' "$out" | grep -c '^read ')" = "$n" ]
+    fx_image_has "" "$f" "$@"
 }
 # The file the persistent config gives disk DEV.
 config_file() {

@@ -17,16 +17,9 @@ fx_setup
 store=/var/lib/libvirt/libxl/snapshot
 status=/run/libvirt/libxl
 
-# has FMT FILE PATTERN OFFSET LEN: the image (read from outside) holds it.
-# qemu-io prints "read N/N bytes" even when the pattern does not match,
-# so the verdict is its exit status and the absence of the failure text.
+# has FMT FILE PATTERN OFFSET LEN: the image (read from outside) holds it
 has() {
-    out=$(qemu-io -r -U -f "$1" -c "read -P $3 $4 $5" "$2" 2>&1) || return 1
-    case $out in
-        *"Pattern verification failed"*|*rror*) return 1 ;;
-        *"read "*) return 0 ;;
-    esac
-    return 1
+    fx_image_has "$@"
 }
 fmt_of() {
     qemu-img info -U --output=json "$1" |
@@ -216,14 +209,24 @@ vok restore "$FX_DIR/lc3.save" >/dev/null
 expect_served lc xvda "$FX_DIR/a.e1"
 expect_dev lc xvda 0x14 0 64k
 
-fx_step "a managed-save image: a merge that would remove its overlay is refused"
+fx_step "a managed-save image: snapshots and merges that would bypass it are refused"
 write lc xvda 0x15 0 64k
+vok snapshot-create-as lc k1 --disk-only --diskspec xvda,snapshot=internal \
+    --diskspec xvdb,snapshot=no >/dev/null
 vok managedsave lc >/dev/null
 vfail "has a managed save image that runs on its overlay" snapshot-delete lc e1
-[ "$(vok snapshot-list lc --name | tr '\n' ' ')" = "e1 " ] || fx_fail "a refused delete changed the list"
+# The child's delete would pass: it must not happen before e1's refusal.
+vfail "has a managed save image that runs on its overlay" snapshot-delete lc e1 --children
+[ "$(vok snapshot-list lc --name | tr '\n' ' ')" = "e1 k1 " ] || fx_fail "a refused delete changed the list"
+vfail "has a managed save image that runs on its image" snapshot-create-as lc x1 --disk-only
+vok snapshot-create-as lc k2 --disk-only --diskspec xvda,snapshot=internal \
+    --diskspec xvdb,snapshot=no >/dev/null
 vok start lc >/dev/null
 expect_served lc xvda "$FX_DIR/a.e1"
 expect_dev lc xvda 0x15 0 64k
+vok snapshot-delete lc k1 >/dev/null
+vok snapshot-delete lc k2 >/dev/null
+[ "$(vok snapshot-list lc --name | tr '\n' ' ')" = "e1 " ] || fx_fail "list: $(fx_virsh snapshot-list lc --name)"
 
 fx_step "revert to e1 (disk-only) with --force: fresh overlays, every view follows"
 vok snapshot-revert lc e1 --running --force >/dev/null
@@ -246,6 +249,24 @@ vok dominfo lc | grep -q "^Managed save: *no" || fx_fail "the stale managed save
 expect_dev lc xvda 0x11 0 64k
 vok snapshot-delete lc m0b >/dev/null
 vok snapshot-delete lc m0 >/dev/null
+
+fx_step "a revert leaves a disk the snapshot did not take on the image it has now"
+vok snapshot-create-as lc n1 --disk-only --diskspec xvda,snapshot=no >/dev/null
+a_now=$(served lc xvda)
+write lc xvda 0x17 0 64k
+vok snapshot-create-as lc n2 --diskspec xvda,snapshot=external \
+    --diskspec xvdb,snapshot=external >/dev/null
+expect_served lc xvda "$FX_DIR/a.n2"
+write lc xvda 0x18 0 64k
+vok snapshot-revert lc n1 --running --force >/dev/null
+# n2 froze the image xvda had at n1: the disk must not go back to it.
+expect_served lc xvda "$FX_DIR/a.n2"
+expect_dev lc xvda 0x18 0 64k
+write lc xvda 0x19 0 64k
+has qcow2 "$a_now" 0x17 0 64k || fx_fail "the image n2 froze changed"
+vok snapshot-revert lc n2 >/dev/null
+expect_dev lc xvda 0x17 0 64k
+vok snapshot-delete lc n1 --children >/dev/null
 
 fx_step "undefine --snapshots-metadata --managed-save removes what the driver made"
 vok snapshot-create-as lc m1 >/dev/null
@@ -270,6 +291,7 @@ fx_inhost test -e "$store/lc/m2-1.save" && fx_fail "deleting m2 left its memory 
 [ "$(fx_inhost cat "$store/lc/m2.save")" = stale ] || fx_fail "deleting m2 removed a file it did not make"
 vok destroy lc >/dev/null
 vok undefine lc >/dev/null
+fx_inhost sh -c "ls $store/lc/*.save" 2>/dev/null && fx_fail "undefine left memory images in the store"
 
 fx_step "done"
 fx_step ""

@@ -15,12 +15,7 @@ store=/var/lib/libvirt/libxl/snapshot
 
 # has FMT FILE PATTERN OFFSET LEN: the image (read from outside) holds it
 has() {
-    out=$(qemu-io -r -U -f "$1" -c "read -P $3 $4 $5" "$2" 2>&1)
-    case $out in
-        *"Pattern verification failed"*|*rror*) return 1 ;;
-        *"read "*) return 0 ;;
-    esac
-    return 1
+    fx_image_has "$@"
 }
 # dev_has DOM DEV PATTERN OFFSET LEN: what the guest's disk holds now
 dev_has() {

@@ -51,10 +51,13 @@ def holds(pattern):
     for dev in ("xvda", "xvdb"):
         image = served(dev)
         fmt = "raw" if image.endswith(".raw") else "qcow2"
-        out = subprocess.run(["qemu-io", "-r", "-U", "-f", fmt, "-c",
+        # qemu-io prints "read N/N bytes" even after "Pattern verification
+        # failed": its exit status (1) is what tells a mismatch.
+        run = subprocess.run(["qemu-io", "-r", "-U", "-f", fmt, "-c",
                               "read -P %s 2M 64k" % pattern, image],
-                             capture_output=True, text=True).stdout
-        if "verification failed" in out or "read " not in out:
+                             capture_output=True, text=True)
+        if (run.returncode != 0 or "verification failed" in run.stdout
+                or "read 65536/65536 bytes" not in run.stdout):
             return False
     return True
 

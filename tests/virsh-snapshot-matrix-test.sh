@@ -141,10 +141,8 @@ content() {
     images
     for w in "$XVDA 0 64k" "$XVDB 1M 4k"; do
         set -- "$1" $w
-        out=$(qemu-io -r -U -f "$(fmt_of "$2")" -c "read -P $1 $3 $4" "$2" 2>&1)
-        case $out in
-            *"Pattern verification failed"*|*rror*|"") fx_fail "$2 lacks pattern $1: $out" ;;
-        esac
+        fx_image_has "$(fmt_of "$2")" "$2" "$1" "$3" "$4" ||
+            fx_fail "$2 lacks pattern $1: $FX_IMAGE_OUT"
     done
 }
 # memory TEXT: the guest memory starts with TEXT; "fresh" for a booted
@@ -440,8 +438,8 @@ for flags in "" "--running --force"; do
     [ "$XVDA" = "$D/reuse.qcow2" ] && [ "$XVDB" = "$xb" ] ||
         fx_fail "the disks moved: $XVDA $XVDB"
     content 0x1a
-    qemu-io -r -U -f qcow2 -c "read -P 0x1a 0 64k" "$xa" | grep -q "^read " ||
-        fx_fail "the frozen image $xa changed"
+    fx_image_has qcow2 "$xa" 0x1a 0 64k ||
+        fx_fail "the frozen image $xa changed: $FX_IMAGE_OUT"
     has_internal "$xa" o1 || fx_fail "internal o1 gone from $xa"
     [ "$(vok snapshot-current mx --name)" = o3 ] || fx_fail "snapshot-current moved"
 done

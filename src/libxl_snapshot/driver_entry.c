@@ -242,6 +242,8 @@ xsnapDomainSnapshotCreateXML(virDomainPtr dom, const char *xmlDesc,
     virDomainSnapshotPtr ret = NULL;
 
     xsnapResetLastError();
+    xsnapDriverLog(XSNAP_LOG_DEBUG, "snapshot create on domain '%s', flags 0x%x: %s",
+                   virDomainGetName(dom), flags, xmlDesc);
     if (xsnapCheckFlags(flags, XSNAP_CREATE_FLAGS_ALL, __func__) < 0)
         goto error;
 
@@ -258,8 +260,13 @@ xsnapDomainSnapshotCreateXML(virDomainPtr dom, const char *xmlDesc,
             xsnapOpsCreate(dom, snaps, xmlDesc, flags, &name) == 0)
             ret = xsnapSnapshotHandle(dom, name);
     }
-    if (ret)
+    if (ret) {
+        xsnapDriverLog(XSNAP_LOG_DEBUG, "snapshot '%s' of domain '%s' %s",
+                       virDomainSnapshotGetName(ret), virDomainGetName(dom),
+                       flags & VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE ?
+                       "redefined" : "created");
         return ret;
+    }
 
  error:
     xsnapDriverReportLastError();
@@ -550,6 +557,9 @@ xsnapDomainRevertToSnapshot(virDomainSnapshotPtr snapshot, unsigned int flags)
     xsnapSnapshotObj *obj;
 
     xsnapResetLastError();
+    xsnapDriverLog(XSNAP_LOG_DEBUG, "snapshot revert of domain '%s' to '%s', flags 0x%x",
+                   virDomainGetName(virDomainSnapshotGetDomain(snapshot)),
+                   virDomainSnapshotGetName(snapshot), flags);
     if (xsnapCheckFlags(flags, XSNAP_REVERT_FLAGS_ALL, __func__) < 0 ||
         !(snaps = xsnapSnapshotAcquire(snapshot, &obj)) ||
         xsnapDriverStateCheckWritable(snaps) < 0 ||
@@ -558,6 +568,9 @@ xsnapDomainRevertToSnapshot(virDomainSnapshotPtr snapshot, unsigned int flags)
         xsnapDriverReportLastError();
         return -1;
     }
+    xsnapDriverLog(XSNAP_LOG_DEBUG, "domain '%s' reverted to snapshot '%s'",
+                   virDomainGetName(virDomainSnapshotGetDomain(snapshot)),
+                   virDomainSnapshotGetName(snapshot));
     return 0;
 }
 
@@ -570,6 +583,9 @@ xsnapDomainSnapshotDelete(virDomainSnapshotPtr snapshot, unsigned int flags)
     int rc = -1;
 
     xsnapResetLastError();
+    xsnapDriverLog(XSNAP_LOG_DEBUG, "snapshot delete of '%s' of domain '%s', flags 0x%x",
+                   virDomainSnapshotGetName(snapshot),
+                   virDomainGetName(virDomainSnapshotGetDomain(snapshot)), flags);
     if (xsnapCheckFlags(flags, XSNAP_DELETE_FLAGS_ALL, __func__) == 0 &&
         (snaps = xsnapSnapshotAcquire(snapshot, &obj)) &&
         xsnapDriverStateCheckWritable(snaps) == 0) {
@@ -585,6 +601,10 @@ xsnapDomainSnapshotDelete(virDomainSnapshotPtr snapshot, unsigned int flags)
     if (rc < 0) {
         g_clear_pointer(&snaps, xsnapDriverStateRelease);
         xsnapDriverReportLastError();
+    } else {
+        xsnapDriverLog(XSNAP_LOG_DEBUG, "snapshot '%s' of domain '%s' deleted",
+                       virDomainSnapshotGetName(snapshot),
+                       virDomainGetName(virDomainSnapshotGetDomain(snapshot)));
     }
     return rc;
 }
@@ -637,17 +657,39 @@ xsnapDomainRemoveStoreImage(xsnapSnapshotObj *obj, void *opaque)
 }
 
 
-/* The memory images the driver made in the domain's store directory go
- * with the metadata; images the user named elsewhere stay. */
+/*
+ * The memory images the driver made in the domain's store directory go
+ * with the metadata: those of the snapshots listed, and those that
+ * delete --metadata left there, which nothing could reach once the
+ * domain is gone. Images the user named elsewhere stay.
+ */
 static void
 xsnapDomainRemoveStoreImages(xsnapDomainSnapshots *snaps)
 {
     g_autofree char *dir = xsnapSnapshotStoreDomainDir(xsnapDriverStateGetStore(),
                                                        snaps->name);
     xsnapStoreImageSearch search = { .dir = dir, .domain = snaps->name };
+    g_autoptr(GDir) d = NULL;
+    const char *entry;
 
     xsnapResetLastError();
     xsnapSnapshotObjListForEach(snaps->list, xsnapDomainRemoveStoreImage, &search);
+    if (!dir || !(d = g_dir_open(dir, 0, NULL)))
+        return;
+    while ((entry = g_dir_read_name(d))) {
+        g_autofree char *path = NULL;
+
+        if (entry[0] == '.' || !g_str_has_suffix(entry, XSNAP_SNAPSHOT_STORE_MEMORY_SUFFIX))
+            continue;
+        path = g_build_filename(dir, entry, NULL);
+        if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) ||
+            g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+            continue;
+        if (unlink(path) < 0 && errno != ENOENT)
+            xsnapDriverLog(XSNAP_LOG_WARN,
+                           "cannot remove memory image '%s' of domain '%s': %s",
+                           path, snaps->name, g_strerror(errno));
+    }
 }
 
 
@@ -690,7 +732,7 @@ xsnapDomainUndefineCommon(virDomainPtr dom, unsigned int flags, bool withFlags)
     if (rc < 0)
         return rc;      /* the stock driver's error stands */
 
-    if (n > 0 && active == 0)
+    if (active == 0)
         xsnapDomainRemoveStoreImages(snaps);
     if (n > 0 && active == 0 &&
         xsnapSnapshotStoreDeleteAll(xsnapDriverStateGetStore(), snaps->name,

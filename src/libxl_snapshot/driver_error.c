@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "driver_error.h"
+#include "qemu_monitor.h"
 #include "util_error.h"
 
 static xsnapReportErrorHelperFunc reportErrorHelper;
@@ -21,6 +22,29 @@ static xsnapGetDomainSnapshotFunc getDomainSnapshot;
 
 /* libvirt keeps its filter state in here; it must be writable. */
 static xsnapLogSource logSource = { "xsnap.libxl_snapshot", XSNAP_LOG_DEBUG, 0 };
+static xsnapLogSource qmpLogSource = { "xsnap.qmp", XSNAP_LOG_DEBUG, 0 };
+
+
+/* Hands a GLib message of one of our log domains to libvirt's log, so
+ * that libvirtd's log_filters decide about it ("1:xsnap" for all). */
+static void
+xsnapDriverGLogForward(const gchar *domain G_GNUC_UNUSED,
+                       GLogLevelFlags level, const gchar *message,
+                       gpointer opaque)
+{
+    xsnapLogSource *source = opaque;
+    int priority = XSNAP_LOG_DEBUG;
+
+    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+        priority = XSNAP_LOG_ERROR;
+    else if (level & G_LOG_LEVEL_WARNING)
+        priority = XSNAP_LOG_WARN;
+    else if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+        priority = XSNAP_LOG_INFO;
+    if (logMessage)
+        logMessage(source, priority, __FILE__, __LINE__, __func__, NULL,
+                   "%s", message);
+}
 
 
 int
@@ -31,8 +55,11 @@ xsnapDriverErrorInit(const char *privateNode)
     void *get = dlvsym(RTLD_DEFAULT, "virGetDomainSnapshot", privateNode);
 
     /* A function pointer travels through void * here, as dlsym intends. */
-    if (log)
+    if (log) {
         memcpy(&logMessage, &log, sizeof(log));
+        g_log_set_handler(XSNAP_QMP_LOG_DOMAIN, G_LOG_LEVEL_MASK,
+                          xsnapDriverGLogForward, &qmpLogSource);
+    }
     if (!report || !get) {
         xsnapReportError(VIR_ERR_NO_SUPPORT,
                          _("libvirt does not export '%1$s' under version '%2$s'"),
@@ -62,18 +89,22 @@ xsnapDriverReportLastErrorFull(const char *file, const char *func,
 
 
 void
-xsnapDriverLog(int priority, const char *fmt, ...)
+xsnapDriverLogFull(const char *file, const char *func, int line,
+                   int priority, const char *fmt, ...)
 {
     va_list ap;
     g_autofree char *msg = NULL;
+
+    /* Debug lines are for libvirtd's log only. */
+    if (!logMessage && priority < XSNAP_LOG_INFO)
+        return;
 
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
 
     if (logMessage) {
-        logMessage(&logSource, priority, __FILE__, __LINE__, __func__, NULL,
-                   "%s", msg);
+        logMessage(&logSource, priority, file, line, func, NULL, "%s", msg);
     } else {
         fprintf(stderr, "libvirt-xen-snapshot: %s: %s\n",
                 priority >= XSNAP_LOG_ERROR ? "error" :

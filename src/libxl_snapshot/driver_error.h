@@ -17,7 +17,10 @@
  * Looks up virReportErrorHelper, virLogMessage and virGetDomainSnapshot
  * under @privateNode (e.g. "LIBVIRT_PRIVATE_9.0.0"). Returns 0 when
  * virReportErrorHelper and virGetDomainSnapshot were found, else -1
- * with an error reported (the log function is optional).
+ * with an error reported (the log function is optional). With
+ * virLogMessage found, the QMP lines (GLib domain XSNAP_QMP_LOG_DOMAIN)
+ * go to libvirt's log too, as source "xsnap.qmp"; xsnapDriverLog
+ * writes as "xsnap.libxl_snapshot".
  */
 int xsnapDriverErrorInit(const char *privateNode);
 
@@ -32,9 +35,13 @@ void xsnapDriverReportLastErrorFull(const char *file, const char *func,
 #define xsnapDriverReportLastError() \
     xsnapDriverReportLastErrorFull(__FILE__, __func__, __LINE__)
 
-/* Writes a message to libvirtd's log (virLogMessage), or to stderr
- * when that is not available. @priority is an XSNAP_LOG_* value. */
-void xsnapDriverLog(int priority, const char *fmt, ...) XSNAP_FMT_PRINTF(2, 3);
+/* Writes a message to libvirtd's log (virLogMessage) as coming from
+ * @func, or to stderr when that is not available (debug messages are
+ * then dropped). @priority is an XSNAP_LOG_* value. */
+void xsnapDriverLogFull(const char *file, const char *func, int line,
+                        int priority, const char *fmt, ...) XSNAP_FMT_PRINTF(5, 6);
+#define xsnapDriverLog(priority, ...) \
+    xsnapDriverLogFull(__FILE__, __func__, __LINE__, priority, __VA_ARGS__)
 
 /* libvirt's virGetDomainSnapshot, or NULL before a successful init. */
 xsnapGetDomainSnapshotFunc xsnapDriverGetDomainSnapshotFunc(void);

@@ -155,6 +155,11 @@ struct _xsnapDriverLayout {
     size_t libxlDriverDomainsOffset;     /* libxlDriverPrivate.domains */
     size_t libxlDriverXmloptOffset;      /* libxlDriverPrivate.xmlopt */
     size_t diskDefSrcOffset;             /* virDomainDiskDef.src */
+    size_t domainObjPrivateDataOffset;   /* virDomainObj.privateData: the
+                                          * libxlDomainObjPrivate */
+    size_t libxlDomainDeathWOffset;      /* libxlDomainObjPrivate.deathW */
+    size_t libxlDriverConfigOffset;      /* libxlDriverPrivate.config */
+    size_t libxlConfigCtxOffset;         /* libxlDriverConfig.ctx */
     int jobModify;                       /* VIR_JOB_MODIFY of virDomainJob */
     const char *libxlStateDir;           /* the libxl driver's status files */
     const char *libxlSaveDir;            /* its managed-save images */
@@ -259,6 +264,16 @@ static const xsnapDriverLayout xsnapDriverLayouts[] = {
         .libxlDriverDomainsOffset = 80,
         .libxlDriverXmloptOffset = 88,
         .diskDefSrcOffset = 0,
+        /* virDomainObj: lockable 0, cond 64 (48 bytes), job 112, pid
+         * 120, state 124, bit fields 132, def 136, newDef 144,
+         * snapshots 152, hasManagedSave 160, checkpoints 168,
+         * privateData 176. libxlDomainObjPrivate: devs 0, deathW 8.
+         * libxlDriverConfig: object 0, verInfo 24, version 32, logger
+         * 40, ctx 48. */
+        .domainObjPrivateDataOffset = 176,
+        .libxlDomainDeathWOffset = 8,
+        .libxlDriverConfigOffset = 48,
+        .libxlConfigCtxOffset = 48,
         .jobModify = 4,
         .libxlStateDir = "/run/libvirt/libxl",
         .libxlSaveDir = "/var/lib/libvirt/libxl/save",

@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <string.h>
 #include <glib-object.h>
+#include <libxl.h>
 
 #include "driver_live.h"
 #include "util_error.h"
@@ -162,6 +163,110 @@ xsnapLiveDriver(virDomainPtr dom, void **domains, void **xmlopt)
 }
 
 
+/* The stock driver's domain object of @dom, locked, referenced and
+ * inside its domain job, or NULL with an error reported. */
+static void *
+xsnapLiveBegin(virDomainPtr dom, void *domains)
+{
+    unsigned char uuid[VIR_UUID_BUFLEN];
+    void *vm;
+
+    if (virDomainGetUUID(dom, uuid) < 0) {
+        xsnapReportError(VIR_ERR_INVALID_ARG, "%s", _("cannot read the domain's UUID"));
+        return NULL;
+    }
+    if (!(vm = funcs.findByUUID(domains, uuid))) {
+        xsnapReportError(VIR_ERR_NO_DOMAIN,
+                         _("domain '%1$s' is gone from the libxl driver"),
+                         virDomainGetName(dom));
+        return NULL;
+    }
+    if (!xsnapLiveIsType(vm, "virDomainObj")) {
+        xsnapLiveLayoutError(dom, _("the domain object"));
+        funcs.endAPI(&vm);
+        return NULL;
+    }
+    if (funcs.beginJob(vm, liveLayout->jobModify) < 0) {
+        xsnapReportError(VIR_ERR_OPERATION_TIMEOUT,
+                         _("cannot update the live definition of domain '%1$s': another operation holds it"),
+                         virDomainGetName(dom));
+        funcs.endAPI(&vm);
+        return NULL;
+    }
+    return vm;
+}
+
+
+static void
+xsnapLiveEnd(void **vm)
+{
+    funcs.endJob(*vm);
+    funcs.endAPI(vm);
+}
+
+
+int
+xsnapDriverLiveRearmDeath(virDomainPtr dom)
+{
+    virConnectPtr conn = virDomainGetConnect(dom);
+    void *domains;
+    void *xmlopt;
+    void *vm;
+    void *cfg;
+    char *priv;
+    libxl_ctx *ctx;
+    libxl_evgen_domain_death *old;
+    unsigned int domid;
+    virDomainPtr fresh;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+    int ret = -1;
+
+    if (xsnapLiveDriver(dom, &domains, &xmlopt) < 0)
+        return -1;
+    /* Handles keep the id they were made with. */
+    if (virDomainGetUUID(dom, uuid) < 0 ||
+        !(fresh = virDomainLookupByUUID(conn, uuid))) {
+        xsnapReportError(VIR_ERR_NO_DOMAIN, _("domain '%1$s' is gone"),
+                         virDomainGetName(dom));
+        return -1;
+    }
+    domid = virDomainGetID(fresh);
+    virDomainFree(fresh);
+    if (domid == (unsigned int)-1 || domid == 0) {
+        xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                         _("domain '%1$s' is not running"), virDomainGetName(dom));
+        return -1;
+    }
+    cfg = xsnapLiveField(xsnapLiveField(conn, liveLayout->virConnectPrivateDataOffset),
+                         liveLayout->libxlDriverConfigOffset);
+    if (!xsnapLiveIsType(cfg, "libxlDriverConfig") ||
+        !(ctx = xsnapLiveField(cfg, liveLayout->libxlConfigCtxOffset)))
+        return xsnapLiveLayoutError(dom, _("the libxl driver's configuration"));
+    if (!(vm = xsnapLiveBegin(dom, domains)))
+        return -1;
+    if (!(priv = xsnapLiveField(vm, liveLayout->domainObjPrivateDataOffset))) {
+        xsnapLiveLayoutError(dom, _("the domain object"));
+        goto end;
+    }
+    old = xsnapLiveField(priv, liveLayout->libxlDomainDeathWOffset);
+    if (old)
+        libxl_evdisable_domain_death(ctx, old);
+    if (libxl_evenable_domain_death(ctx, domid, 0,
+                                    (libxl_evgen_domain_death **)(void *)
+                                    (priv + liveLayout->libxlDomainDeathWOffset)) != 0) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("cannot watch domain '%1$s' for its shutdown again"),
+                         virDomainGetName(dom));
+        goto end;
+    }
+    ret = 0;
+
+ end:
+    xsnapLiveEnd(&vm);
+    return ret;
+}
+
+
 /* The <target dev> of disk XML @xml, or NULL with an error. */
 static char *
 xsnapLiveDiskTarget(const char *xml)
@@ -181,7 +286,6 @@ xsnapLiveDiskTarget(const char *xml)
 int
 xsnapDriverLiveSetDisks(virDomainPtr dom, GPtrArray *disks)
 {
-    unsigned char uuid[VIR_UUID_BUFLEN];
     g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) sources = g_ptr_array_new();
     void *domains;
@@ -192,8 +296,7 @@ xsnapDriverLiveSetDisks(virDomainPtr dom, GPtrArray *disks)
 
     if (disks->len == 0)
         return 0;
-    if (xsnapLiveDriver(dom, &domains, &xmlopt) < 0 ||
-        virDomainGetUUID(dom, uuid) < 0)
+    if (xsnapLiveDriver(dom, &domains, &xmlopt) < 0)
         return -1;
     for (size_t i = 0; i < disks->len; i++) {
         char *target = xsnapLiveDiskTarget(g_ptr_array_index(disks, i));
@@ -203,26 +306,12 @@ xsnapDriverLiveSetDisks(virDomainPtr dom, GPtrArray *disks)
         g_ptr_array_add(targets, target);
     }
 
-    if (!(vm = funcs.findByUUID(domains, uuid))) {
-        xsnapReportError(VIR_ERR_NO_DOMAIN,
-                         _("domain '%1$s' is gone from the libxl driver"),
-                         virDomainGetName(dom));
+    if (!(vm = xsnapLiveBegin(dom, domains)))
         return -1;
-    }
-    if (!xsnapLiveIsType(vm, "virDomainObj")) {
-        xsnapLiveLayoutError(dom, _("the domain object"));
-        goto endapi;
-    }
-    if (funcs.beginJob(vm, liveLayout->jobModify) < 0) {
-        xsnapReportError(VIR_ERR_OPERATION_TIMEOUT,
-                         _("cannot update the live definition of domain '%1$s': another operation holds it"),
-                         virDomainGetName(dom));
-        goto endapi;
-    }
     if (!(def = funcs.getOneDef(vm, XSNAP_AFFECT_LIVE))) {
         xsnapReportError(VIR_ERR_OPERATION_INVALID,
                          _("domain '%1$s' is not running"), virDomainGetName(dom));
-        goto endjob;
+        goto end;
     }
 
     /* Parse every source first: nothing changes unless all parse. */
@@ -278,9 +367,7 @@ xsnapDriverLiveSetDisks(virDomainPtr dom, GPtrArray *disks)
     /* The sources not used, or the ones replaced. */
     for (size_t i = 0; i < sources->len; i++)
         funcs.unref(g_ptr_array_index(sources, i));
- endjob:
-    funcs.endJob(vm);
- endapi:
-    funcs.endAPI(&vm);
+ end:
+    xsnapLiveEnd(&vm);
     return ret;
 }

@@ -42,3 +42,14 @@ int xsnapDriverLiveSetDisks(virDomainPtr dom, GPtrArray *disks);
 
 /* True once xsnapDriverLiveInit() succeeded. */
 bool xsnapDriverLiveAvailable(void);
+
+/*
+ * Re-arms libvirt's watch for the death and shutdown of the running
+ * @dom. libxl reports a domain's shutdown once per watch, and a memory
+ * save enters the shutdown state (reason suspend, which libvirt
+ * ignores): after our save and resume, libvirt would never hear that
+ * the guest powered off, rebooted or crashed. libvirt's own
+ * virDomainPMWakeup re-arms the same way. Returns 0, or -1 with an
+ * error reported.
+ */
+int xsnapDriverLiveRearmDeath(virDomainPtr dom);

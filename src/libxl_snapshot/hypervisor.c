@@ -14,6 +14,7 @@
 #include <xentoollog.h>
 
 #include "hypervisor.h"
+#include "driver_error.h"
 #include "driver_live.h"
 #include "qemu_monitor.h"
 #include "util_error.h"
@@ -322,6 +323,15 @@ xsnapHvContinueAfterSave(virDomainPtr dom, bool paused)
                          _("libxl failed to resume domain '%1$s' after saving its memory (%2$d)"),
                          virDomainGetName(dom), rc);
         return -1;
+    }
+    /* libvirt heard of the save's shutdown, and libxl tells of a
+     * shutdown once per watch: without a new watch, libvirt would miss
+     * the guest's poweroff, reboot or crash from now on. */
+    if (xsnapDriverLiveRearmDeath(dom) < 0) {
+        xsnapDriverLog(XSNAP_LOG_WARN,
+                       "domain '%s' runs on, but libvirt may not see it shut down: %s",
+                       virDomainGetName(dom), xsnapGetLastErrorMessage());
+        xsnapResetLastError();
     }
     /* libvirt still believes the domain paused: keep it so. */
     if (paused && (rc = libxl_domain_pause(c, (uint32_t)domid, NULL)) != 0) {

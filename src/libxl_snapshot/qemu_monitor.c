@@ -15,8 +15,6 @@
 #include "qemu_monitor.h"
 #include "util_error.h"
 
-#define XSNAP_QMP_LOG_DOMAIN "xsnap-qmp"
-
 struct _xsnapQemuMonitor {
     int fd;
     char *path;
@@ -211,8 +209,8 @@ xsnapQemuMonitorReadMessage(xsnapQemuMonitor *mon, gint64 deadline,
                 xsnapQemuMonitorMarkBroken(mon);
                 return NULL;
             }
-            g_log(XSNAP_QMP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "<- %.*s",
-                  (int)len, (const char *)mon->rbuf->data);
+            g_log(XSNAP_QMP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s <- %.*s",
+                  mon->path, (int)len, (const char *)mon->rbuf->data);
             obj = xsnapQemuMonitorParseLine(mon, (const char *)mon->rbuf->data, len);
             g_byte_array_remove_range(mon->rbuf, 0,
                                       (guint)(nl - mon->rbuf->data) + 1);
@@ -558,7 +556,8 @@ xsnapQemuMonitorCommand(xsnapQemuMonitor *mon, json_object *cmd,
         return -1;
     }
 
-    g_log(XSNAP_QMP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "-> %s", line);
+    g_log(XSNAP_QMP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s -> %.*s", mon->path,
+          (int)strcspn(line, "\n"), line);
     if (xsnapQemuMonitorWriteAll(mon, line, strlen(line), deadline) < 0)
         return -1;
 

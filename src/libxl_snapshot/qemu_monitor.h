@@ -13,6 +13,10 @@
 
 #include "internal.h"
 
+/* The GLib log domain of every QMP command and reply line (debug level);
+ * inside libvirtd they go to its log as source "xsnap.qmp". */
+#define XSNAP_QMP_LOG_DOMAIN "xsnap-qmp"
+
 typedef struct _xsnapQemuMonitor xsnapQemuMonitor;
 
 typedef struct _xsnapQemuMonitorConfig xsnapQemuMonitorConfig;

@@ -686,6 +686,14 @@ xsnapCreatePrepare(xsnapCreateCtx *c)
                                  sd->name, sd->format);
                 return -1;
             }
+            /* The image's XML names the disk's image: started from it,
+             * the guest would write into the frozen image. */
+            if (!c->active && virDomainHasManagedSaveImage(c->dom, 0) == 1) {
+                xsnapReportError(VIR_ERR_OPERATION_INVALID,
+                                 _("cannot take an external snapshot of disk '%1$s': domain '%2$s' has a managed save image that runs on its image; start the domain first, or remove the managed save image"),
+                                 sd->name, c->snaps->name);
+                return -1;
+            }
             sd->type = XSNAP_STORAGE_TYPE_FILE;
             g_free(sd->format);
             sd->format = g_strdup("qcow2");
@@ -1091,6 +1099,10 @@ struct _xsnapRevertCtx {
 
     xsnapOpsDisks disks;       /* the disks of the snapshot's <domain> */
     GHashTable *moved;         /* target -> fresh overlay (external disks) */
+    GHashTable *sources;       /* target -> image after the revert, for the
+                                * disks whose image is not the snapshot's:
+                                * @moved, and the disks it did not take */
+    GHashTable *formats;       /* target -> format of @sources' image */
     GPtrArray *created;        /* overlays created, removed on failure */
     char *configXML;           /* the snapshot's config with the overlays */
     char *prevConfigXML;       /* the persistent config before the revert */
@@ -1105,6 +1117,8 @@ xsnapRevertCtxClear(xsnapRevertCtx *c)
 {
     xsnapOpsDisksClear(&c->disks);
     g_clear_pointer(&c->moved, g_hash_table_unref);
+    g_clear_pointer(&c->sources, g_hash_table_unref);
+    g_clear_pointer(&c->formats, g_hash_table_unref);
     g_clear_pointer(&c->created, g_ptr_array_unref);
     g_free(c->configXML);
     g_free(c->prevConfigXML);
@@ -1399,6 +1413,56 @@ xsnapRevertUndo(xsnapRevertCtx *c)
 }
 
 
+/*
+ * The images the disks have after the revert, where they are not the
+ * snapshot's: the fresh overlays, and, for each disk the snapshot did
+ * not take (snapshot='no'), the image it has now. Such a disk is not
+ * reverted, as in libvirt; the image it had when the snapshot was taken
+ * may since have been frozen by another snapshot, which writes would
+ * change.
+ */
+static int
+xsnapRevertKeptDisks(xsnapRevertCtx *c)
+{
+    xsnapSnapshotDef *def = c->obj->def;
+    g_auto(xsnapOpsDisks) now = { 0 };
+    GHashTableIter iter;
+    gpointer target;
+    gpointer overlay;
+
+    c->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    c->formats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_iter_init(&iter, c->moved);
+    while (g_hash_table_iter_next(&iter, &target, &overlay)) {
+        g_hash_table_insert(c->sources, g_strdup(target), g_strdup(overlay));
+        g_hash_table_insert(c->formats, g_strdup(target), g_strdup("qcow2"));
+    }
+    if (!c->prevConfigXML || xsnapOpsDisksParse(c->prevConfigXML, &now) < 0)
+        return c->prevConfigXML ? -1 : 0;
+    for (size_t i = 0; i < c->disks.n; i++) {
+        const xsnapDomainDiskDef *d = &c->disks.list[i];
+        const xsnapDomainDiskDef *cur;
+        bool taken = false;
+
+        if (!d->dst || !d->path || d->type != XSNAP_STORAGE_TYPE_FILE)
+            continue;
+        for (size_t j = 0; j < def->ndisks; j++) {
+            if (g_str_equal(def->disks[j].name, d->dst) &&
+                def->disks[j].snapshot != XSNAP_SNAPSHOT_LOCATION_NO)
+                taken = true;
+        }
+        cur = xsnapOpsFindDomainDisk(now.list, now.n, d->dst);
+        if (taken || !cur || !cur->path || cur->type != XSNAP_STORAGE_TYPE_FILE ||
+            xsnapFileSame(cur->path, d->path))
+            continue;
+        g_hash_table_insert(c->sources, g_strdup(d->dst), g_strdup(cur->path));
+        g_hash_table_insert(c->formats, g_strdup(d->dst),
+                            g_strdup(xsnapOpsDiskFormat(cur)));
+    }
+    return 0;
+}
+
+
 /* Brings each disk to the snapshot's state: internal snapshots are
  * applied, external ones get a fresh overlay over the frozen image. */
 static int
@@ -1440,7 +1504,9 @@ xsnapRevertDisks(xsnapRevertCtx *c)
         if (!d || !d->path || xsnapDiskRevertInternal(d->path, def->name) < 0)
             goto error;
     }
-    if (!(c->configXML = xsnapOpsDomainSetDiskSources(def->domainXML, c->moved, NULL)))
+    if (xsnapRevertKeptDisks(c) < 0 ||
+        !(c->configXML = xsnapOpsDomainSetDiskSources(def->domainXML, c->sources,
+                                                      c->formats)))
         goto error;
     return 0;
 
@@ -1466,8 +1532,8 @@ xsnapRevertRestore(xsnapRevertCtx *c)
 
     if (xsnapMemoryImageRead(def->memoryFile, &hdr, &xml) < 0)
         return -1;
-    if (g_hash_table_size(c->moved) > 0) {
-        if (!(newXML = xsnapOpsDomainSetDiskSources(xml, c->moved, NULL)) ||
+    if (g_hash_table_size(c->sources) > 0) {
+        if (!(newXML = xsnapOpsDomainSetDiskSources(xml, c->sources, c->formats)) ||
             xsnapMemoryImageRewriteXML(def->memoryFile, newXML) < 0)
             return -1;
     }
@@ -1737,13 +1803,29 @@ typedef enum {
 } xsnapDeleteDiskAction;
 
 
-/* True if a snapshot other than @obj and @ignore has disk @dst frozen
- * in @image, or on an image whose chain holds @image but not @through
- * (may be NULL). */
+/* How snapshot @t took disk @dst. */
+static xsnapSnapshotLocation
+xsnapDeleteDiskMode(const xsnapSnapshotObj *t, const char *dst)
+{
+    for (size_t i = 0; i < t->def->ndisks; i++) {
+        if (g_str_equal(t->def->disks[i].name, dst))
+            return t->def->disks[i].snapshot;
+    }
+    return XSNAP_SNAPSHOT_LOCATION_NO;
+}
+
+
+/*
+ * True if a snapshot other than @obj has disk @dst frozen in @image, or
+ * on an image whose chain holds @image but not @through (may be NULL).
+ * With @contentOnly, a snapshot that only keeps an internal snapshot
+ * inside @image does not count: a merge into @image changes its current
+ * content, never its internal snapshots.
+ */
 static bool
 xsnapDeleteSnapshotsUse(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
                         const char *dst, const char *image,
-                        xsnapSnapshotObj *ignore, const char *through)
+                        bool contentOnly, const char *through)
 {
     xsnapSnapshotObj **all = NULL;
     bool used = false;
@@ -1754,11 +1836,11 @@ xsnapDeleteSnapshotsUse(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
         g_autofree char *frozen = NULL;
         g_autoptr(GPtrArray) chain = NULL;
 
-        if (t == obj || t == ignore ||
-            !(frozen = xsnapOpsDiskPath(t->def->domainXML, dst)))
+        if (t == obj || !(frozen = xsnapOpsDiskPath(t->def->domainXML, dst)))
             continue;
         if (xsnapFileSame(frozen, image)) {
-            used = true;
+            used = !contentOnly ||
+                   xsnapDeleteDiskMode(t, dst) != XSNAP_SNAPSHOT_LOCATION_INTERNAL;
         } else if (through && xsnapFileSame(frozen, through)) {
             continue;
         } else if ((chain = xsnapOpsChain(frozen, "qcow2"))) {
@@ -1791,11 +1873,20 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
                          xsnapDeleteDiskAction *action)
 {
     g_autoptr(GPtrArray) chain = NULL;
+    g_autoptr(xsnapQemuImgInfo) info = NULL;
     g_autofree char *users = NULL;
     bool above = false;
+    bool holdsInternal = false;
 
     if (!(chain = xsnapOpsChain(activePath, activeFormat)))
         return -1;
+    /* Internal snapshots inside the overlay (a later snapshot's) would
+     * go with it: such an overlay is never merged nor removed. */
+    if (access(sd->path, F_OK) == 0) {
+        if (!(info = xsnapQemuImgGetInfo(sd->path, "qcow2")))
+            return -1;
+        holdsInternal = info->snapshots && info->snapshots[0];
+    }
     for (size_t i = 0; i + 1 < chain->len; i++) {
         if (xsnapFileSame(g_ptr_array_index(chain, i), sd->path) &&
             xsnapFileSame(g_ptr_array_index(chain, i + 1), base))
@@ -1811,17 +1902,16 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
                          obj->def->name, base, sd->name, users);
         return -1;
     }
-    if (above && obj->nchildren <= 1 &&
-        !xsnapDeleteSnapshotsUse(c, obj, sd->name, base,
-                                 xsnapSnapshotObjGetParent(obj), sd->path)) {
+    if (above && obj->nchildren <= 1 && !holdsInternal &&
+        !xsnapDeleteSnapshotsUse(c, obj, sd->name, base, true, sd->path)) {
         *action = XSNAP_DELETE_DISK_MERGE;
         return 0;
     }
     /* The parent froze @base, not the overlay: only later snapshots can
      * rest on the overlay. */
     *action = XSNAP_DELETE_DISK_KEEP;
-    if (!xsnapOpsChainHas(chain, sd->path) &&
-        !xsnapDeleteSnapshotsUse(c, obj, sd->name, sd->path, NULL, NULL)) {
+    if (!holdsInternal && !xsnapOpsChainHas(chain, sd->path) &&
+        !xsnapDeleteSnapshotsUse(c, obj, sd->name, sd->path, false, NULL)) {
         if (xsnapOpsOtherDomainsUsing(c->hv, c->dom, sd->path, &users) < 0)
             return -1;
         if (!users)
@@ -1931,34 +2021,22 @@ xsnapDeleteCheckInternal(xsnapDeleteCtx *c, const xsnapSnapshotDef *def,
 
 
 /*
- * Deletes the data of one snapshot: internal disk snapshots, merged
- * external overlays, the memory image. Metadata is left to the caller.
- * Merges cannot be taken back: once one is done, a failure still makes
- * the persistent config follow the merged disks, and a later delete of
- * the same snapshot skips the disks already done.
+ * Checks every disk of @obj against the disks the domain has now (@cur)
+ * and had when @obj was taken (@frozen), changing nothing. Records in
+ * @merged the external disks an earlier, interrupted delete already
+ * merged, and in @kept (target -> xsnapDeleteDiskAction) those that are
+ * not to be merged. Returns 0, or -1 with the refusal reported.
  */
 static int
-xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
+xsnapDeleteCheck(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
+                 const xsnapOpsDisks *curDisks, const xsnapOpsDisks *frozenDisks,
+                 GHashTable *merged, GHashTable *kept)
 {
     xsnapSnapshotDef *def = obj->def;
-    g_autofree char *inactiveXML = NULL;
-    g_auto(xsnapOpsDisks) cur = { 0 };
-    g_auto(xsnapOpsDisks) frozen = { 0 };
-    g_autoptr(xsnapQemuMonitor) mon = NULL;
-    g_autoptr(GHashTable) moved = g_hash_table_new(g_str_hash, g_str_equal);
-    g_autoptr(GHashTable) formats = g_hash_table_new(g_str_hash, g_str_equal);
-    g_autoptr(GHashTable) merged = g_hash_table_new(g_str_hash, g_str_equal);
-    /* target -> xsnapDeleteDiskAction, for disks not merged */
-    g_autoptr(GHashTable) kept = g_hash_table_new(g_str_hash, g_str_equal);
+    const xsnapOpsDisks cur = *curDisks;
+    const xsnapOpsDisks frozen = *frozenDisks;
     xsnapDeleteDiskAction action;
-    bool needMonitor = false;
 
-    if (!(inactiveXML = c->hv->getXML(c->dom, true)) ||
-        xsnapOpsDisksParse(inactiveXML, &cur) < 0 ||
-        (def->domainXML && xsnapOpsDisksParse(def->domainXML, &frozen) < 0))
-        return -1;
-
-    /* Check every disk before changing any. */
     for (size_t i = 0; i < def->ndisks; i++) {
         xsnapSnapshotDiskDef *sd = &def->disks[i];
         const xsnapDomainDiskDef *now = xsnapOpsFindDomainDisk(cur.list, cur.n, sd->name);
@@ -1995,6 +2073,59 @@ xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
             return -1;
         }
     }
+
+    return 0;
+}
+
+
+/* The checks of xsnapDeleteCheck for @obj as the domain is now. */
+static int
+xsnapDeletePrecheck(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
+{
+    g_autofree char *inactiveXML = NULL;
+    g_auto(xsnapOpsDisks) cur = { 0 };
+    g_auto(xsnapOpsDisks) frozen = { 0 };
+    g_autoptr(GHashTable) merged = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) kept = g_hash_table_new(g_str_hash, g_str_equal);
+
+    if (!(inactiveXML = c->hv->getXML(c->dom, true)) ||
+        xsnapOpsDisksParse(inactiveXML, &cur) < 0 ||
+        (obj->def->domainXML && xsnapOpsDisksParse(obj->def->domainXML, &frozen) < 0))
+        return -1;
+    return xsnapDeleteCheck(c, obj, &cur, &frozen, merged, kept);
+}
+
+
+/*
+ * Deletes the data of one snapshot: internal disk snapshots, merged
+ * external overlays, the memory image. Metadata is left to the caller.
+ * Merges cannot be taken back: once one is done, a failure still makes
+ * the persistent config follow the merged disks, and a later delete of
+ * the same snapshot skips the disks already done.
+ */
+static int
+xsnapDeleteData(xsnapDeleteCtx *c, xsnapSnapshotObj *obj)
+{
+    xsnapSnapshotDef *def = obj->def;
+    g_autofree char *inactiveXML = NULL;
+    g_auto(xsnapOpsDisks) cur = { 0 };
+    g_auto(xsnapOpsDisks) frozen = { 0 };
+    g_autoptr(xsnapQemuMonitor) mon = NULL;
+    g_autoptr(GHashTable) moved = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) formats = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) merged = g_hash_table_new(g_str_hash, g_str_equal);
+    /* target -> xsnapDeleteDiskAction, for disks not merged */
+    g_autoptr(GHashTable) kept = g_hash_table_new(g_str_hash, g_str_equal);
+    bool needMonitor = false;
+
+    if (!(inactiveXML = c->hv->getXML(c->dom, true)) ||
+        xsnapOpsDisksParse(inactiveXML, &cur) < 0 ||
+        (def->domainXML && xsnapOpsDisksParse(def->domainXML, &frozen) < 0))
+        return -1;
+
+    /* Check every disk before changing any. */
+    if (xsnapDeleteCheck(c, obj, &cur, &frozen, merged, kept) < 0)
+        return -1;
 
     for (size_t i = 0; i < def->ndisks; i++) {
         if (def->disks[i].snapshot == XSNAP_SNAPSHOT_LOCATION_INTERNAL ||
@@ -2160,6 +2291,17 @@ xsnapDeleteRun(virDomainPtr dom, xsnapDomainSnapshots *snaps,
     /* Parents come before children: take them in reverse. */
     for (size_t i = victims->len; i > 0; i--)
         g_ptr_array_add(names, g_strdup(((xsnapSnapshotObj *)g_ptr_array_index(victims, i - 1))->def->name));
+
+    /* Every snapshot passes its checks before the first one changes, so
+     * a refusal leaves them all (a check that only a descendant's merge
+     * would let pass still refuses: the message says what to do). */
+    for (size_t i = 0; names->len > 1 && i < names->len; i++) {
+        xsnapSnapshotObj *victim = xsnapSnapshotObjListFindByName(snaps->list,
+                                                                  g_ptr_array_index(names, i));
+
+        if (victim && xsnapDeletePrecheck(&c, victim) < 0)
+            return -1;
+    }
 
     /* One at a time, so each merge sees the chains the previous one left
      * and a failure stops with the tree matching the disks. */

@@ -139,8 +139,7 @@ fxCtlChangeShutdown(fxDomain *dom, const void *data)
         fprintf(stderr, "fakexen-ctl: domain %u is not running\n", dom->domid);
         return -1;
     }
-    dom->state = FX_STATE_SHUTDOWN;
-    dom->reason = *(const int *)data;
+    fxDomainSetShutdown(dom, *(const int *)data);
     return 0;
 }
 

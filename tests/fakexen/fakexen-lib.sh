@@ -13,7 +13,8 @@
 #
 # and, for the snapshot tests: vok / vfail (virsh that must succeed /
 # fail with a given message), qemu_io, write (the guest writes a
-# pattern) and served (the image a disk's device model serves).
+# pattern), served (the image a disk's device model serves) and
+# fx_image_has (an image holds a pattern).
 
 fx_fail() {
     echo "FAIL: $*" >&2
@@ -80,7 +81,10 @@ fx_setup() {
     trap fx_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM HUP
-    FAKEXEN_OWNER=$$ "$FX_HOST" start "$FX_DIR" >/dev/null ||
+    # Debian's module alone unless fx_use_wrapper chose ours.
+    fx_which=--stock
+    [ -z "${FAKEXEN_LIBXL_MODULE:-}" ] || fx_which=
+    FAKEXEN_OWNER=$$ "$FX_HOST" start $fx_which "$FX_DIR" >/dev/null ||
         fx_fail "the simulated host did not start"
     . "$FX_DIR/env"
     FX_URI=$FAKEXEN_URI
@@ -150,6 +154,35 @@ qemu_io() {
 write() {
     qemu_io "$1" "$2" "write -P $3 $4 $5"
     qemu_io "$1" "$2" "flush"
+}
+
+# fx_image_has FMT FILE PATTERN OFFSET LEN [PATTERN OFFSET LEN...]: the
+# image, read from outside (sharing it with a running QEMU) through its
+# backing chain, holds each pattern; FMT "" lets qemu-io probe the
+# format. qemu-io prints "read N/N bytes" even after "Pattern
+# verification failed", so a check must not look for that line alone:
+# this one wants exit status 0 (qemu-io exits 1 on a mismatch), no such
+# message, and one full "read N/N bytes" line per pattern. What qemu-io
+# printed is left in FX_IMAGE_OUT.
+fx_image_has() {
+    fxih_fmt=$1
+    fxih_file=$2
+    shift 2
+    [ $# -gt 0 ] && [ $(($# % 3)) -eq 0 ] ||
+        fx_fail "fx_image_has: needs PATTERN OFFSET LEN triples"
+    fxih_n=$(($# / 3))
+    fxih_i=0
+    while [ "$fxih_i" -lt "$fxih_n" ]; do
+        set -- "$@" -c "read -P $1 $2 $3"
+        shift 3
+        fxih_i=$((fxih_i + 1))
+    done
+    [ -z "$fxih_fmt" ] || set -- -f "$fxih_fmt" "$@"
+    FX_IMAGE_OUT=$(qemu-io -r -U "$@" "$fxih_file" 2>&1) || return 1
+    case $FX_IMAGE_OUT in
+        *"Pattern verification failed"*) return 1 ;;
+    esac
+    [ "$(printf '%s\n' "$FX_IMAGE_OUT" | grep -c '^read \([0-9]*\)/\1 bytes')" -eq "$fxih_n" ]
 }
 
 # served DOM DEV: the image DOM's device model serves for disk DEV.

@@ -97,6 +97,7 @@ struct libxl__evgen_domain_death {
     bool enabled;
     bool shutdownReported;
     bool deathReported;
+    uint32_t shutdownsAtEnable;  /* the domain's shutdown count then */
 };
 
 static pthread_mutex_t fxEvLock = PTHREAD_MUTEX_INITIALIZER;
@@ -246,14 +247,18 @@ fxWatcher(void *opaque G_GNUC_UNUSED)
             if (!dom || dom->state == FX_STATE_DYING) {
                 g->deathReported = true;
                 ev = fxEventNew(LIBXL_EVENT_TYPE_DOMAIN_DEATH, g->domid, g->user);
-            } else if (dom->state == FX_STATE_SHUTDOWN) {
-                if (!g->shutdownReported) {
-                    g->shutdownReported = true;
-                    ev = fxEventNew(LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN, g->domid, g->user);
-                    ev->u.domain_shutdown.shutdown_reason = (uint8_t)dom->reason;
-                }
-            } else {
-                g->shutdownReported = false;
+            } else if (!g->shutdownReported &&
+                       (dom->state == FX_STATE_SHUTDOWN ||
+                        dom->shutdowns != g->shutdownsAtEnable)) {
+                /* As libxl: one DOMAIN_SHUTDOWN per generator, ever,
+                 * also for a shutdown that ended before this pass (a
+                 * suspend cancelled by a resume: Xen fires
+                 * @releaseDomain as it enters the shutdown state). An
+                 * application re-arms with evdisable + evenable. */
+                g->shutdownReported = true;
+                ev = fxEventNew(LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN, g->domid, g->user);
+                ev->u.domain_shutdown.shutdown_reason =
+                    (uint8_t)(dom->state == FX_STATE_SHUTDOWN ? dom->reason : dom->lastReason);
             }
             if (ev) {
                 g_ptr_array_add(pending, g->ctx);
@@ -275,11 +280,13 @@ libxl_evenable_domain_death(libxl_ctx *ctx, uint32_t domid,
                             libxl_ev_user user, libxl_evgen_domain_death **evgen_out)
 {
     struct libxl__evgen_domain_death *g = g_new0(struct libxl__evgen_domain_death, 1);
+    g_autoptr(fxDomain) dom = fxDomainLoad(domid);
 
     g->ctx = ctx;
     g->domid = domid;
     g->user = user;
     g->enabled = true;
+    g->shutdownsAtEnable = dom ? dom->shutdowns : 0;
 
     pthread_mutex_lock(&fxEvLock);
     if (!fxDeathGens)
@@ -1130,8 +1137,7 @@ fxChangeShutdown(fxDomain *dom, void *opaque)
 
     if (dom->state != FX_STATE_RUNNING && dom->state != FX_STATE_PAUSED)
         return ERROR_FAIL;
-    dom->state = FX_STATE_SHUTDOWN;
-    dom->reason = reason;
+    fxDomainSetShutdown(dom, reason);
     return 0;
 }
 

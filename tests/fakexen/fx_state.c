@@ -153,6 +153,7 @@ fxDomainLoad(uint32_t domid)
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *state = NULL;
     g_autofree char *reason = NULL;
+    g_autofree char *last = NULL;
     fxDomain *dom;
 
     if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
@@ -177,10 +178,23 @@ fxDomainLoad(uint32_t domid)
     dom->dmpid = (pid_t)g_key_file_get_integer(kf, "domain", "dmpid", NULL);
     dom->created = g_key_file_get_int64(kf, "domain", "created", NULL);
     dom->held = g_key_file_get_boolean(kf, "domain", "held", NULL);
+    dom->shutdowns = (uint32_t)g_key_file_get_uint64(kf, "domain", "shutdowns", NULL);
+    last = g_key_file_get_string(kf, "domain", "last-reason", NULL);
+    dom->lastReason = last ? fxReasonTypeFromString(last) : dom->reason;
     if (!dom->name)
         dom->name = g_strdup_printf("domain-%u", domid);
     return dom;
 }
+
+void
+fxDomainSetShutdown(fxDomain *dom, int reason)
+{
+    dom->state = FX_STATE_SHUTDOWN;
+    dom->reason = reason;
+    dom->lastReason = reason;
+    dom->shutdowns++;
+}
+
 
 int
 fxDomainSave(const fxDomain *dom)
@@ -207,6 +221,8 @@ fxDomainSave(const fxDomain *dom)
     g_key_file_set_integer(kf, "domain", "dmpid", (int)dom->dmpid);
     g_key_file_set_int64(kf, "domain", "created", dom->created);
     g_key_file_set_boolean(kf, "domain", "held", dom->held);
+    g_key_file_set_uint64(kf, "domain", "shutdowns", dom->shutdowns);
+    g_key_file_set_string(kf, "domain", "last-reason", fxReasonTypeToString(dom->lastReason));
     data = g_key_file_to_data(kf, &len, NULL);
     /* Written to a temporary file and renamed: readers that do not take
      * the lock (the event watcher) never see half a file. Not synced:

@@ -54,7 +54,12 @@ struct _fxDomain {
     pid_t dmpid;           /* device model, 0 if none */
     gint64 created;        /* monotonic-ish: g_get_real_time() */
     bool held;             /* state changes not yet announced to the toolstack */
+    uint32_t shutdowns;    /* times it entered FX_STATE_SHUTDOWN */
+    int lastReason;        /* FX_REASON_* of the latest of those */
 };
+
+/* Puts @dom into FX_STATE_SHUTDOWN with @reason, counting the entry. */
+void fxDomainSetShutdown(fxDomain *dom, int reason);
 
 const char *fxStateDir(void);
 const char *fxQmpDir(void);
