@@ -1127,6 +1127,10 @@ xsnapRevertCtxClear(xsnapRevertCtx *c)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(xsnapRevertCtx, xsnapRevertCtxClear);
 
 
+static int xsnapOpsOtherDomainsUsing(const xsnapHypervisor *hv, virDomainPtr dom,
+                                     const char *image, char **users);
+
+
 /* Finds, for xsnapRevertCheckFrozen, a snapshot whose external disk
  * @target froze the image @path. */
 typedef struct {
@@ -1198,10 +1202,20 @@ xsnapRevertCheckFrozen(xsnapRevertCtx *c)
         const xsnapDomainDiskDef *d = xsnapOpsFindDomainDisk(c->disks.list,
                                                              c->disks.n, sd->name);
         xsnapRevertFrozenSearch search = { .self = c->obj, .target = sd->name };
+        g_autofree char *users = NULL;
 
         if (sd->snapshot != XSNAP_SNAPSHOT_LOCATION_INTERNAL || !d || !d->path)
             continue;
         search.path = d->path;
+        /* A linked clone of another snapshot rests on this image. */
+        if (xsnapOpsOtherDomainsUsing(c->hv, c->dom, d->path, &users) < 0)
+            return -1;
+        if (users) {
+            xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                             _("cannot revert disk '%1$s' to internal snapshot '%2$s': its image '%3$s' is also used by %4$s, which reverting would change; undefine those domains first"),
+                             sd->name, def->name, d->path, users);
+            return -1;
+        }
         xsnapSnapshotObjListForEach(c->snaps->list, xsnapRevertFindFrozen, &search);
         if (search.found && search.foundInternal) {
             xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
@@ -1736,30 +1750,39 @@ struct _xsnapDeleteCtx {
 };
 
 
+static int
+xsnapOpsCompareStrings(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+
 /*
- * The name of another libvirt domain with a disk whose chain holds
- * @image (a linked clone), or NULL; -1 with an error if the domains
- * cannot be read. Images used outside libvirt cannot be seen here.
+ * The other libvirt domains with a disk whose backing chain holds
+ * @image (linked clones), as one list for an error message ("disk 'xvda'
+ * of domain 'c1', disk 'xvda' of domain 'c2'", sorted), or NULL when
+ * there is none; -1 with an error if the domains cannot be read.
+ * Images used outside libvirt cannot be seen here.
  */
 static int
-xsnapDeleteOtherDomainUsing(xsnapDeleteCtx *c, const char *image, char **domain,
-                            char **disk)
+xsnapOpsOtherDomainsUsing(const xsnapHypervisor *hv, virDomainPtr dom,
+                          const char *image, char **users)
 {
-    g_autoptr(GPtrArray) xmls = c->hv->otherDomainsXML(c->dom);
+    g_autoptr(GPtrArray) xmls = hv->otherDomainsXML(dom);
+    g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
 
-    *domain = *disk = NULL;
+    *users = NULL;
     if (!xmls)
         return -1;
     for (size_t i = 0; i < xmls->len; i++) {
         const char *xml = g_ptr_array_index(xmls, i);
         g_auto(xsnapOpsDisks) d = { 0 };
+        g_autofree char *name = NULL;
 
         if (xsnapOpsDisksParse(xml, &d) < 0)
             return -1;
         for (size_t j = 0; j < d.n; j++) {
             g_autoptr(GPtrArray) chain = NULL;
-            g_autoptr(xmlDoc) doc = NULL;
-            g_autoptr(xmlXPathContext) ctxt = NULL;
 
             if (!d.list[j].path || d.list[j].type != XSNAP_STORAGE_TYPE_FILE)
                 continue;
@@ -1769,14 +1792,24 @@ xsnapDeleteOtherDomainUsing(xsnapDeleteCtx *c, const char *image, char **domain,
             }
             if (!xsnapOpsChainHas(chain, image))
                 continue;
-            if ((doc = xsnapXMLParseString(xml, "domain", NULL, &ctxt)))
-                *domain = xsnapXPathString("string(/domain/name)", ctxt);
-            if (!*domain)
-                *domain = g_strdup("?");
-            *disk = g_strdup(d.list[j].dst);
-            return 0;
+            if (!name) {
+                g_autoptr(xmlDoc) doc = NULL;
+                g_autoptr(xmlXPathContext) ctxt = NULL;
+
+                if ((doc = xsnapXMLParseString(xml, "domain", NULL, &ctxt)))
+                    name = xsnapXPathString("string(/domain/name)", ctxt);
+                if (!name)
+                    name = g_strdup("?");
+            }
+            g_ptr_array_add(found, g_strdup_printf(_("disk '%1$s' of domain '%2$s'"),
+                                                   d.list[j].dst, name));
         }
     }
+    if (found->len == 0)
+        return 0;
+    g_ptr_array_sort(found, xsnapOpsCompareStrings);
+    g_ptr_array_add(found, NULL);
+    *users = g_strjoinv(", ", (char **)found->pdata);
     return 0;
 }
 
@@ -1860,8 +1893,7 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
 {
     g_autoptr(GPtrArray) chain = NULL;
     g_autoptr(xsnapQemuImgInfo) info = NULL;
-    g_autofree char *otherDomain = NULL;
-    g_autofree char *otherDisk = NULL;
+    g_autofree char *users = NULL;
     bool above = false;
     bool holdsInternal = false;
 
@@ -1879,30 +1911,29 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
             xsnapFileSame(g_ptr_array_index(chain, i + 1), base))
             above = true;
     }
+    /* A linked clone's base: the snapshot stays, protecting it, whether
+     * the delete would merge into the image or only drop the metadata. */
+    if (xsnapOpsOtherDomainsUsing(c->hv, c->dom, base, &users) < 0)
+        return -1;
+    if (users) {
+        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                         _("cannot delete external snapshot '%1$s': image '%2$s' of disk '%3$s' is also used by %4$s; undefine those domains first"),
+                         obj->def->name, base, sd->name, users);
+        return -1;
+    }
     if (above && obj->nchildren <= 1 && !holdsInternal &&
         !xsnapDeleteSnapshotsUse(c, obj, sd->name, base, true, sd->path)) {
-        if (xsnapDeleteOtherDomainUsing(c, base, &otherDomain, &otherDisk) < 0)
-            return -1;
-        if (!otherDomain) {
-            *action = XSNAP_DELETE_DISK_MERGE;
-            return 0;
-        }
-        /* A linked clone's base: the snapshot stays, protecting it. */
-        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                         _("cannot delete external snapshot '%1$s': image '%2$s' of disk '%3$s' is also used by disk '%4$s' of domain '%5$s'"),
-                         obj->def->name, base, sd->name, otherDisk, otherDomain);
-        return -1;
+        *action = XSNAP_DELETE_DISK_MERGE;
+        return 0;
     }
     /* The parent froze @base, not the overlay: only later snapshots can
      * rest on the overlay. */
     *action = XSNAP_DELETE_DISK_KEEP;
     if (!holdsInternal && !xsnapOpsChainHas(chain, sd->path) &&
         !xsnapDeleteSnapshotsUse(c, obj, sd->name, sd->path, false, NULL)) {
-        g_clear_pointer(&otherDomain, g_free);
-        g_clear_pointer(&otherDisk, g_free);
-        if (xsnapDeleteOtherDomainUsing(c, sd->path, &otherDomain, &otherDisk) < 0)
+        if (xsnapOpsOtherDomainsUsing(c->hv, c->dom, sd->path, &users) < 0)
             return -1;
-        if (!otherDomain)
+        if (!users)
             *action = XSNAP_DELETE_DISK_UNLINK;
     }
     return 0;
