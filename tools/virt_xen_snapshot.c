@@ -26,6 +26,7 @@ static const vxsCommand commands[] = {
     { "uninstall", vxsCmdUninstall, N_("uninstall [--dry-run] [--driver-dir DIR]") },
     { "doctor", vxsCmdDoctor, N_("doctor [-c URI] [--libdir DIR]") },
     { "cleanup", vxsCmdCleanup, N_("cleanup [--dry-run] [-c URI] [--libdir DIR] DOMAIN|--all") },
+    { "clone", vxsCmdClone, N_("clone [-c URI] [--count N] [--start | --restore [--copy]] [--dir DIR] DOMAIN SNAPSHOT NEWNAME\n  virt-xen-snapshot clone --list [-c URI] DOMAIN SNAPSHOT") },
 };
 
 

@@ -207,7 +207,7 @@ xsnapLiveEnd(void **vm)
 
 
 int
-xsnapDriverLiveRearmDeath(virDomainPtr dom)
+xsnapDriverLiveRearmDeath(virDomainPtr dom, int domid)
 {
     virConnectPtr conn = virDomainGetConnect(dom);
     void *domains;
@@ -217,27 +217,10 @@ xsnapDriverLiveRearmDeath(virDomainPtr dom)
     char *priv;
     libxl_ctx *ctx;
     libxl_evgen_domain_death *old;
-    unsigned int domid;
-    virDomainPtr fresh;
-    unsigned char uuid[VIR_UUID_BUFLEN];
     int ret = -1;
 
     if (xsnapLiveDriver(dom, &domains, &xmlopt) < 0)
         return -1;
-    /* Handles keep the id they were made with. */
-    if (virDomainGetUUID(dom, uuid) < 0 ||
-        !(fresh = virDomainLookupByUUID(conn, uuid))) {
-        xsnapReportError(VIR_ERR_NO_DOMAIN, _("domain '%1$s' is gone"),
-                         virDomainGetName(dom));
-        return -1;
-    }
-    domid = virDomainGetID(fresh);
-    virDomainFree(fresh);
-    if (domid == (unsigned int)-1 || domid == 0) {
-        xsnapReportError(VIR_ERR_OPERATION_INVALID,
-                         _("domain '%1$s' is not running"), virDomainGetName(dom));
-        return -1;
-    }
     cfg = xsnapLiveField(xsnapLiveField(conn, liveLayout->virConnectPrivateDataOffset),
                          liveLayout->libxlDriverConfigOffset);
     if (!xsnapLiveIsType(cfg, "libxlDriverConfig") ||
@@ -252,7 +235,7 @@ xsnapDriverLiveRearmDeath(virDomainPtr dom)
     old = xsnapLiveField(priv, liveLayout->libxlDomainDeathWOffset);
     if (old)
         libxl_evdisable_domain_death(ctx, old);
-    if (libxl_evenable_domain_death(ctx, domid, 0,
+    if (libxl_evenable_domain_death(ctx, (uint32_t)domid, 0,
                                     (libxl_evgen_domain_death **)(void *)
                                     (priv + liveLayout->libxlDomainDeathWOffset)) != 0) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED,

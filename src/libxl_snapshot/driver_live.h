@@ -50,7 +50,7 @@ bool xsnapDriverLiveAvailable(void);
  * save enters the shutdown state (reason suspend, which libvirt
  * ignores): after our save and resume, libvirt would never hear that
  * the guest powered off, rebooted or crashed. libvirt's own
- * virDomainPMWakeup re-arms the same way. Returns 0, or -1 with an
- * error reported.
+ * virDomainPMWakeup re-arms the same way. @domid is the domain's
+ * current id. Returns 0, or -1 with an error reported.
  */
-int xsnapDriverLiveRearmDeath(virDomainPtr dom);
+int xsnapDriverLiveRearmDeath(virDomainPtr dom, int domid);

@@ -328,7 +328,7 @@ xsnapHvContinueAfterSave(virDomainPtr dom, bool paused)
     /* libvirt heard of the save's shutdown, and libxl tells of a
      * shutdown once per watch: without a new watch, libvirt would miss
      * the guest's poweroff, reboot or crash from now on. */
-    if (xsnapDriverLiveRearmDeath(dom) < 0) {
+    if (xsnapDriverLiveRearmDeath(dom, domid) < 0) {
         xsnapDriverLog(XSNAP_LOG_WARN,
                        "domain '%s' runs on, but libvirt may not see it shut down: %s",
                        virDomainGetName(dom), xsnapGetLastErrorMessage());

@@ -174,6 +174,14 @@ xsnapMemoryImageRead(const char *path, xsnapMemoryImageHeader *hdr, char **xml)
 int
 xsnapMemoryImageRewriteXML(const char *path, const char *newXML)
 {
+    return xsnapMemoryImageRewriteXMLFlags(path, newXML, 0);
+}
+
+
+int
+xsnapMemoryImageRewriteXMLFlags(const char *path, const char *newXML,
+                                unsigned int flags)
+{
     xsnapMemoryImageHeader hdr;
     g_autofree char *area = NULL;
     g_autofree char *fresh = NULL;
@@ -202,7 +210,7 @@ xsnapMemoryImageRewriteXML(const char *path, const char *newXML)
                                path);
         goto cleanup;
     }
-    if (fdatasync(fd) < 0) {
+    if (!(flags & XSNAP_MEMORY_IMAGE_REWRITE_NO_SYNC) && fdatasync(fd) < 0) {
         xsnapReportSystemError(errno, _("cannot sync memory image '%1$s'"), path);
         goto cleanup;
     }

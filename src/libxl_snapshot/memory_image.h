@@ -58,3 +58,13 @@ int xsnapMemoryImageRead(const char *path, xsnapMemoryImageHeader *hdr,
  * the reserved area. Returns 0 or -1 with an error.
  */
 int xsnapMemoryImageRewriteXML(const char *path, const char *newXML);
+
+typedef enum {
+    /* Leave the rewritten XML in the page cache: for a throw-away copy
+     * that is restored at once (virt-xen-snapshot clone --copy). */
+    XSNAP_MEMORY_IMAGE_REWRITE_NO_SYNC = 1 << 0,
+} xsnapMemoryImageRewriteFlags;
+
+/* xsnapMemoryImageRewriteXML with xsnapMemoryImageRewriteFlags. */
+int xsnapMemoryImageRewriteXMLFlags(const char *path, const char *newXML,
+                                    unsigned int flags);

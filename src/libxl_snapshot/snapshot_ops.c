@@ -1128,6 +1128,10 @@ xsnapRevertCtxClear(xsnapRevertCtx *c)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(xsnapRevertCtx, xsnapRevertCtxClear);
 
 
+static int xsnapOpsOtherDomainsUsing(const xsnapHypervisor *hv, virDomainPtr dom,
+                                     const char *image, char **users);
+
+
 /* Finds, for xsnapRevertCheckFrozen, a snapshot whose external disk
  * @target froze the image @path. */
 typedef struct {
@@ -1135,6 +1139,7 @@ typedef struct {
     const char *target;
     const char *path;
     xsnapSnapshotObj *found;
+    bool foundInternal;         /* @found keeps an internal snapshot */
 } xsnapRevertFrozenSearch;
 
 static void
@@ -1148,8 +1153,9 @@ xsnapRevertFindFrozen(xsnapSnapshotObj *obj, void *opaque)
         return;
     for (size_t i = 0; i < obj->def->ndisks; i++) {
         const xsnapSnapshotDiskDef *sd = &obj->def->disks[i];
+        bool external = sd->snapshot == XSNAP_SNAPSHOT_LOCATION_EXTERNAL;
 
-        if (sd->snapshot != XSNAP_SNAPSHOT_LOCATION_EXTERNAL ||
+        if ((!external && sd->snapshot != XSNAP_SNAPSHOT_LOCATION_INTERNAL) ||
             !g_str_equal(sd->name, search->target))
             continue;
         if (xsnapOpsDisksParse(obj->def->domainXML, &disks) < 0) {
@@ -1159,14 +1165,20 @@ xsnapRevertFindFrozen(xsnapSnapshotObj *obj, void *opaque)
         d = xsnapOpsFindDomainDisk(disks.list, disks.n, sd->name);
         if (!d || !d->path)
             return;
+        /* Another internal snapshot of the same image is kept apart
+         * from the data a revert applies; one in an image resting on
+         * it, or an external snapshot that froze it, is not. */
         if (xsnapFileSame(d->path, search->path)) {
-            search->found = obj;
+            if (external)
+                search->found = obj;
         } else if (g_str_equal(xsnapOpsDiskFormat(d), "qcow2")) {
             /* Frozen further up a chain that rests on the image. */
             g_autoptr(GPtrArray) chain = xsnapOpsChain(d->path, "qcow2");
 
-            if (chain && xsnapOpsChainHas(chain, search->path))
+            if (chain && xsnapOpsChainHas(chain, search->path)) {
                 search->found = obj;
+                search->foundInternal = !external;
+            }
             xsnapResetLastError();
         }
         return;
@@ -1176,8 +1188,10 @@ xsnapRevertFindFrozen(xsnapSnapshotObj *obj, void *opaque)
 
 /*
  * An internal snapshot is applied inside its image. When another
- * snapshot's external disk froze that same image, applying it would
- * change that snapshot's disk for good, so the revert is refused.
+ * snapshot's external disk froze that same image, or another snapshot
+ * rests on it further up a chain (an external one's frozen image, an
+ * internal one's image), applying it would change that snapshot's disk
+ * for good, so the revert is refused.
  */
 static int
 xsnapRevertCheckFrozen(xsnapRevertCtx *c)
@@ -1189,11 +1203,28 @@ xsnapRevertCheckFrozen(xsnapRevertCtx *c)
         const xsnapDomainDiskDef *d = xsnapOpsFindDomainDisk(c->disks.list,
                                                              c->disks.n, sd->name);
         xsnapRevertFrozenSearch search = { .self = c->obj, .target = sd->name };
+        g_autofree char *users = NULL;
 
         if (sd->snapshot != XSNAP_SNAPSHOT_LOCATION_INTERNAL || !d || !d->path)
             continue;
         search.path = d->path;
+        /* A linked clone of another snapshot rests on this image. */
+        if (xsnapOpsOtherDomainsUsing(c->hv, c->dom, d->path, &users) < 0)
+            return -1;
+        if (users) {
+            xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                             _("cannot revert disk '%1$s' to internal snapshot '%2$s': its image '%3$s' is also used by %4$s, which reverting would change; undefine those domains first"),
+                             sd->name, def->name, d->path, users);
+            return -1;
+        }
         xsnapSnapshotObjListForEach(c->snaps->list, xsnapRevertFindFrozen, &search);
+        if (search.found && search.foundInternal) {
+            xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                             _("cannot revert disk '%1$s' to internal snapshot '%2$s': its image '%3$s' is the base of an image that holds internal snapshot '%4$s', which reverting would change; delete '%5$s' first"),
+                             sd->name, def->name, d->path, search.found->def->name,
+                             search.found->def->name);
+            return -1;
+        }
         if (search.found) {
             xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
                              _("cannot revert disk '%1$s' to internal snapshot '%2$s': its image '%3$s' is frozen by external snapshot '%4$s', which reverting would change; delete '%5$s' first"),
@@ -1562,12 +1593,13 @@ xsnapRevertSetCurrent(xsnapRevertCtx *c)
 
 
 /*
- * A managed-save image holds the state the revert just replaced; its
- * memory no longer matches the disks (an internal snapshot applied
- * under it, overlays it does not name), so starting from it would
- * corrupt the guest. It goes once the revert has succeeded (libvirt
- * asks for FORCE first when the snapshot has no memory). A failure is
- * logged: the revert itself is done.
+ * A managed-save image holds the state the revert replaces; its memory
+ * no longer matches the disks once they are reverted (an internal
+ * snapshot applied under it, overlays it does not name), so starting
+ * from it would corrupt the guest, and a start would prefer it to the
+ * reverted config. It goes once the disks and config are reverted,
+ * before the domain is started (libvirt asks for FORCE first when the
+ * snapshot has no memory). A failure is logged.
  */
 static void
 xsnapRevertDropManagedSave(xsnapRevertCtx *c)
@@ -1596,6 +1628,8 @@ xsnapRevertApply(xsnapRevertCtx *c)
         xsnapRevertDefine(c) < 0)
         return -1;
     xsnapOpsJournalStep(c->journal, "config-done");
+    /* Before the start, which would resume the managed state instead. */
+    xsnapRevertDropManagedSave(c);
     if (xsnapFaultPoint(c->withMemory ? "revert:restore" : "revert:start") < 0 ||
         (c->withMemory ? xsnapRevertRestore(c) < 0 : xsnapRevertStart(c) < 0))
         return -1;
@@ -1606,7 +1640,6 @@ xsnapRevertApply(xsnapRevertCtx *c)
     if (xsnapFaultPoint("revert:metadata") < 0 ||
         xsnapRevertSetCurrent(c) < 0)
         return -1;
-    xsnapRevertDropManagedSave(c);
     return 0;
 }
 
@@ -1718,30 +1751,39 @@ struct _xsnapDeleteCtx {
 };
 
 
+static int
+xsnapOpsCompareStrings(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+
 /*
- * The name of another libvirt domain with a disk whose chain holds
- * @image (a linked clone), or NULL; -1 with an error if the domains
- * cannot be read. Images used outside libvirt cannot be seen here.
+ * The other libvirt domains with a disk whose backing chain holds
+ * @image (linked clones), as one list for an error message ("disk 'xvda'
+ * of domain 'c1', disk 'xvda' of domain 'c2'", sorted), or NULL when
+ * there is none; -1 with an error if the domains cannot be read.
+ * Images used outside libvirt cannot be seen here.
  */
 static int
-xsnapDeleteOtherDomainUsing(xsnapDeleteCtx *c, const char *image, char **domain,
-                            char **disk)
+xsnapOpsOtherDomainsUsing(const xsnapHypervisor *hv, virDomainPtr dom,
+                          const char *image, char **users)
 {
-    g_autoptr(GPtrArray) xmls = c->hv->otherDomainsXML(c->dom);
+    g_autoptr(GPtrArray) xmls = hv->otherDomainsXML(dom);
+    g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
 
-    *domain = *disk = NULL;
+    *users = NULL;
     if (!xmls)
         return -1;
     for (size_t i = 0; i < xmls->len; i++) {
         const char *xml = g_ptr_array_index(xmls, i);
         g_auto(xsnapOpsDisks) d = { 0 };
+        g_autofree char *name = NULL;
 
         if (xsnapOpsDisksParse(xml, &d) < 0)
             return -1;
         for (size_t j = 0; j < d.n; j++) {
             g_autoptr(GPtrArray) chain = NULL;
-            g_autoptr(xmlDoc) doc = NULL;
-            g_autoptr(xmlXPathContext) ctxt = NULL;
 
             if (!d.list[j].path || d.list[j].type != XSNAP_STORAGE_TYPE_FILE)
                 continue;
@@ -1751,14 +1793,24 @@ xsnapDeleteOtherDomainUsing(xsnapDeleteCtx *c, const char *image, char **domain,
             }
             if (!xsnapOpsChainHas(chain, image))
                 continue;
-            if ((doc = xsnapXMLParseString(xml, "domain", NULL, &ctxt)))
-                *domain = xsnapXPathString("string(/domain/name)", ctxt);
-            if (!*domain)
-                *domain = g_strdup("?");
-            *disk = g_strdup(d.list[j].dst);
-            return 0;
+            if (!name) {
+                g_autoptr(xmlDoc) doc = NULL;
+                g_autoptr(xmlXPathContext) ctxt = NULL;
+
+                if ((doc = xsnapXMLParseString(xml, "domain", NULL, &ctxt)))
+                    name = xsnapXPathString("string(/domain/name)", ctxt);
+                if (!name)
+                    name = g_strdup("?");
+            }
+            g_ptr_array_add(found, g_strdup_printf(_("disk '%1$s' of domain '%2$s'"),
+                                                   d.list[j].dst, name));
         }
     }
+    if (found->len == 0)
+        return 0;
+    g_ptr_array_sort(found, xsnapOpsCompareStrings);
+    g_ptr_array_add(found, NULL);
+    *users = g_strjoinv(", ", (char **)found->pdata);
     return 0;
 }
 
@@ -1842,8 +1894,7 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
 {
     g_autoptr(GPtrArray) chain = NULL;
     g_autoptr(xsnapQemuImgInfo) info = NULL;
-    g_autofree char *otherDomain = NULL;
-    g_autofree char *otherDisk = NULL;
+    g_autofree char *users = NULL;
     bool above = false;
     bool holdsInternal = false;
 
@@ -1861,30 +1912,29 @@ xsnapDeleteCheckExternal(xsnapDeleteCtx *c, xsnapSnapshotObj *obj,
             xsnapFileSame(g_ptr_array_index(chain, i + 1), base))
             above = true;
     }
+    /* A linked clone's base: the snapshot stays, protecting it, whether
+     * the delete would merge into the image or only drop the metadata. */
+    if (xsnapOpsOtherDomainsUsing(c->hv, c->dom, base, &users) < 0)
+        return -1;
+    if (users) {
+        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                         _("cannot delete external snapshot '%1$s': image '%2$s' of disk '%3$s' is also used by %4$s; undefine those domains first"),
+                         obj->def->name, base, sd->name, users);
+        return -1;
+    }
     if (above && obj->nchildren <= 1 && !holdsInternal &&
         !xsnapDeleteSnapshotsUse(c, obj, sd->name, base, true, sd->path)) {
-        if (xsnapDeleteOtherDomainUsing(c, base, &otherDomain, &otherDisk) < 0)
-            return -1;
-        if (!otherDomain) {
-            *action = XSNAP_DELETE_DISK_MERGE;
-            return 0;
-        }
-        /* A linked clone's base: the snapshot stays, protecting it. */
-        xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                         _("cannot delete external snapshot '%1$s': image '%2$s' of disk '%3$s' is also used by disk '%4$s' of domain '%5$s'"),
-                         obj->def->name, base, sd->name, otherDisk, otherDomain);
-        return -1;
+        *action = XSNAP_DELETE_DISK_MERGE;
+        return 0;
     }
     /* The parent froze @base, not the overlay: only later snapshots can
      * rest on the overlay. */
     *action = XSNAP_DELETE_DISK_KEEP;
     if (!holdsInternal && !xsnapOpsChainHas(chain, sd->path) &&
         !xsnapDeleteSnapshotsUse(c, obj, sd->name, sd->path, false, NULL)) {
-        g_clear_pointer(&otherDomain, g_free);
-        g_clear_pointer(&otherDisk, g_free);
-        if (xsnapDeleteOtherDomainUsing(c, sd->path, &otherDomain, &otherDisk) < 0)
+        if (xsnapOpsOtherDomainsUsing(c->hv, c->dom, sd->path, &users) < 0)
             return -1;
-        if (!otherDomain)
+        if (!users)
             *action = XSNAP_DELETE_DISK_UNLINK;
     }
     return 0;
