@@ -81,7 +81,7 @@ if [ "$RX_MODE" = shell ]; then
     exit 0
 fi
 
-export RX_SHARE=$share RX_LIB=$share/lib.sh
+export RX_SHARE=$share RX_LIB=$share/lib.sh RX_BREAK
 while read -r name; do
     [ -n "$name" ] || continue
     d=$out/$name

@@ -19,6 +19,12 @@
 #                            prints its result line; 0 if "ok"
 #   rx_expect CHECK GOT WANT fails unless GOT = WANT; REALXEN_BREAK=CHECK
 #                            changes WANT, to show the check failing
+#   rx_check CHECK GOT WANT  the same, but records the failure and goes on,
+#                            so that one run reports every broken check
+#
+# virsh runs with glibc's malloc checking (libc_malloc_debug.so.0 with
+# MALLOC_CHECK_=3 and MALLOC_PERTURB_), to catch heap corruption in the
+# client on what our module sends back.
 
 RX_IMAGES=/var/lib/libvirt/images
 RX_GUEST=/var/lib/realxen/guest
@@ -48,9 +54,14 @@ rx_fail() {
     exit 1
 }
 
+rx_virsh() {
+    LD_PRELOAD=libc_malloc_debug.so.0 MALLOC_CHECK_=3 MALLOC_PERTURB_=165 \
+        timeout -k 10 "${RX_VIRSH_TIMEOUT:-300}" virsh -q "$@"
+}
+
 vok() {
     local out
-    if ! out=$(timeout -k 10 "${RX_VIRSH_TIMEOUT:-300}" virsh -q "$@" 2>&1); then
+    if ! out=$(rx_virsh "$@" 2>&1); then
         echo "$out"
         rx_fail "virsh $* failed"
     fi
@@ -61,7 +72,7 @@ vok() {
 vfail() {
     local pat=$1 out
     shift
-    if out=$(timeout -k 10 "${RX_VIRSH_TIMEOUT:-300}" virsh -q "$@" 2>&1); then
+    if out=$(rx_virsh "$@" 2>&1); then
         echo "$out"
         rx_fail "virsh $* succeeded, expected a failure matching '$pat'"
     fi
@@ -74,6 +85,17 @@ rx_expect() {
     [ "$RX_BREAK" = "$check" ] && want="$want-broken-on-purpose"
     if [ "$got" != "$want" ]; then
         rx_fail "$check: got '$got', expected '$want'"
+    fi
+    echo "ok: $check = $got"
+}
+
+rx_check() {
+    local check=$1 got=$2 want=$3
+    [ "$RX_BREAK" = "$check" ] && want="$want-broken-on-purpose"
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: $check: got '$got', expected '$want'"
+        [ -n "${RX_OUT:-}" ] && echo "$check" >>"$RX_OUT/failed"
+        return 1
     fi
     echo "ok: $check = $got"
 }
@@ -128,8 +150,16 @@ rx_guest_define() {
     vok define "$xml" >/dev/null
 }
 
+# Retried: under TCG a single dom0 process sometimes hangs or crashes.
 rx_domid() {
-    timeout 60 virsh -q domid "$1" 2>/dev/null | tr -d ' '
+    local i id
+    for i in 1 2 3 4 5; do
+        id=$(timeout -k 5 60 virsh -q domid "$1" 2>/dev/null | tr -d ' ')
+        case $id in [0-9]*) echo "$id"; return 0 ;; esac
+        sleep 1
+    done
+    echo "rx_domid: no domain id for $1" >&2
+    return 1
 }
 
 rx_console() { echo "/var/log/xen/console/guest-$1.log"; }
@@ -137,13 +167,16 @@ rx_console() { echo "/var/log/xen/console/guest-$1.log"; }
 rx_mark() {
     local f
     f=$(rx_console "$1")
-    if [ -f "$f" ]; then stat -c %s "$f"; else echo 0; fi
+    if [ -f "$f" ]; then timeout -k 5 20 stat -c %s "$f"; else echo 0; fi
 }
 
+# Each small command here has its own timeout: under TCG a dom0 process
+# sometimes spins for minutes (docs/realxen.md); the polling loops then
+# just try again.
 rx_since() {
     local f
     f=$(rx_console "$1")
-    [ -f "$f" ] && tail -c +"$(( ${2:-0} + 1 ))" "$f" | tr -d '\r'
+    [ -f "$f" ] && timeout -k 5 20 tail -c +"$(( ${2:-0} + 1 ))" "$f" | timeout -k 5 20 tr -d '\r'
 }
 
 rx_last_tick() {
@@ -154,6 +187,17 @@ rx_last_tick() {
 rx_tick_n() { echo "$1" | awk '{ print $2 }'; }
 # rx_tick_disk LINE: the counter the guest found on its disk before writing.
 rx_tick_disk() { echo "$1" | sed -n 's/.*disk=XRX n=\([0-9]*\).*/\1/p'; }
+
+# rx_ticks_below NAME MARK UPTIME: the tick lines after MARK whose uptime
+# is below UPTIME (after a revert: those of the restored guest, not of the
+# one it replaced).
+rx_ticks_below() {
+    rx_since "$1" "$2" | grep -a '^tick ' |
+        awk -v u="$3" '{ split($3, a, "="); if (a[2] + 0 < u + 0) print }'
+}
+
+# rx_tick_up LINE: the guest's uptime in a tick line.
+rx_tick_up() { echo "$1" | awk '{ split($3, a, "="); print a[2] }'; }
 
 rx_wait_tick() {
     local name=$1 min=$2 secs=${3:-120} mark=${4:-0} t=0 line
@@ -181,8 +225,14 @@ rx_cmd() {
     shift
     RX_CMD_ID=$((RX_CMD_ID + 1))
     id=$$.$RX_CMD_ID
-    tty=$(timeout 30 xenstore-read "/local/domain/$(rx_domid "$name")/console/tty") ||
-        rx_fail "$name: no console tty in xenstore"
+    for t in 1 2 3 4 5; do
+        tty=$(timeout -k 5 30 xenstore-read "/local/domain/$(rx_domid "$name")/console/tty") &&
+            [ -c "$tty" ] && break
+        tty=
+        sleep 1
+    done
+    [ -n "$tty" ] || rx_fail "$name: no console tty in xenstore"
+    t=0
     mark=$(rx_mark "$name")
     printf 'cmd %s %s\n' "$id" "$*" | timeout 30 tee "$tty" >/dev/null ||
         rx_fail "$name: cannot write to its console $tty"
