@@ -57,6 +57,8 @@ EOC
 log_filters="3:libxl.libxl_logger 1:libxl 1:xen 3:util 3:rpc 3:event 3:object 3:conf 3:security"
 log_outputs="1:file:/var/log/libvirt/libvirtd.log"
 EOC
+    # No idle exit: the image has no socket units to start it again.
+    echo 'LIBVIRTD_ARGS=""' >/etc/default/libvirtd
     systemctl daemon-reload
     # xenconsoled (--log=guest, see the image recipe) does not create it.
     mkdir -p /var/log/xen/console
@@ -100,6 +102,7 @@ while read -r name; do
         rc=1
     fi
     awk -v a="$s" -v b="$e" 'BEGIN { printf "%.1f\n", b - a }' >"$d/seconds"
+    [ -s "$d/hangs" ] && log "script $name: $(wc -l <"$d/hangs") dom0 command(s) hung or crashed (see hangs)"
     echo $rc >"$d/rc"
     log "script $name: rc=$rc in $(cat "$d/seconds") s"
 done <"$share/scripts/list"

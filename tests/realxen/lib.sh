@@ -55,8 +55,8 @@ rx_fail() {
 }
 
 rx_virsh() {
-    LD_PRELOAD=libc_malloc_debug.so.0 MALLOC_CHECK_=3 MALLOC_PERTURB_=165 \
-        timeout -k 10 "${RX_VIRSH_TIMEOUT:-300}" virsh -q "$@"
+    rx_t "${RX_VIRSH_TIMEOUT:-300}" env LD_PRELOAD=libc_malloc_debug.so.0 \
+        MALLOC_CHECK_=3 MALLOC_PERTURB_=165 virsh -q "$@"
 }
 
 vok() {
@@ -167,16 +167,31 @@ rx_console() { echo "/var/log/xen/console/guest-$1.log"; }
 rx_mark() {
     local f
     f=$(rx_console "$1")
-    if [ -f "$f" ]; then timeout -k 5 20 stat -c %s "$f"; else echo 0; fi
+    if [ -f "$f" ]; then rx_t 20 stat -c %s "$f"; else echo 0; fi
 }
 
 # Each small command here has its own timeout: under TCG a dom0 process
 # sometimes spins for minutes (docs/realxen.md); the polling loops then
 # just try again.
+# rx_t SECS CMD...: CMD with a timeout; a timeout is counted in
+# $RX_OUT/hangs, so that a run reports how often dom0 processes hung.
+rx_t() {
+    local secs=$1 rc
+    shift
+    timeout -k 5 "$secs" "$@"
+    rc=$?
+    if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+        echo "$(rx_now) hung for ${secs}s: $*" >>"${RX_OUT:-/tmp}/hangs"
+    elif [ $rc -ge 128 ]; then
+        echo "$(rx_now) killed by signal $((rc - 128)): $*" >>"${RX_OUT:-/tmp}/hangs"
+    fi
+    return $rc
+}
+
 rx_since() {
     local f
     f=$(rx_console "$1")
-    [ -f "$f" ] && timeout -k 5 20 tail -c +"$(( ${2:-0} + 1 ))" "$f" | timeout -k 5 20 tr -d '\r'
+    [ -f "$f" ] && rx_t 20 tail -c +"$(( ${2:-0} + 1 ))" "$f" | rx_t 20 tr -d '\r'
 }
 
 rx_last_tick() {

@@ -8,7 +8,7 @@ timeout 60 qemu-img create -q -f qcow2 "$RX_IMAGES/stress.qcow2" 64M
 RX_TICK=1 rx_guest_define stress "$RX_IMAGES/stress.qcow2:qcow2"
 vok start stress
 rx_wait_tick stress 2 180 >/dev/null || exit 1
-n=${RX_STRESS_N:-500}
+n=${RX_STRESS_N:-300}
 hang=0 crash=0 start=$(rx_now)
 for i in $(seq "$n"); do
     out=$(timeout 10 sh -c 'printf "a\rb\n" | tr -d "\r" | tail -c +1' 2>&1)
