@@ -18,8 +18,8 @@
 #   rx_last_tick NAME [MARK] prints the last "tick ..." line after MARK
 #   rx_cmd NAME OP ARGS...   sends "cmd ID OP ARGS" to the guest's console,
 #                            prints its result line; 0 if "ok"
-#   rx_expect CHECK GOT WANT fails unless GOT = WANT; REALXEN_BREAK=CHECK
-#                            changes WANT, to show the check failing
+#   rx_expect CHECK GOT WANT fails unless GOT = WANT; REALXEN_BREAK='CHECK...'
+#                            changes WANT, to show those checks failing
 #   rx_check CHECK GOT WANT  the same, but records the failure and goes on,
 #                            so that one run reports every broken check
 #
@@ -47,12 +47,20 @@ rx_step() {
 
 rx_note() { echo "NOTE: $*"; }
 
+# Failures go to stderr, so that they show even from a helper whose
+# stdout is captured or thrown away.
 rx_fail() {
-    echo "FAIL: $*"
+    echo "FAIL: $*" >&2
     [ -n "${RX_OUT:-}" ] && echo "$*" >>"$RX_OUT/failed"
-    echo "--- libvirtd log (last 30 lines)"
-    tail -n 30 /var/log/libvirt/libvirtd.log 2>/dev/null
+    echo "--- libvirtd log (last 30 lines)" >&2
+    tail -n 30 /var/log/libvirt/libvirtd.log 2>/dev/null | grep -v ' debug : ' >&2
     exit 1
+}
+
+# rx_broken CHECK: is CHECK one of REALXEN_BREAK's (space-separated)?
+rx_broken() {
+    case " $RX_BREAK " in *" $1 "*) return 0 ;; esac
+    return 1
 }
 
 rx_virsh() {
@@ -83,7 +91,7 @@ vfail() {
 
 rx_expect() {
     local check=$1 got=$2 want=$3
-    [ "$RX_BREAK" = "$check" ] && want="$want-broken-on-purpose"
+    rx_broken "$check" && want="$want-broken-on-purpose"
     if [ "$got" != "$want" ]; then
         rx_fail "$check: got '$got', expected '$want'"
     fi
@@ -92,9 +100,9 @@ rx_expect() {
 
 rx_check() {
     local check=$1 got=$2 want=$3
-    [ "$RX_BREAK" = "$check" ] && want="$want-broken-on-purpose"
+    rx_broken "$check" && want="$want-broken-on-purpose"
     if [ "$got" != "$want" ]; then
-        echo "FAIL: $check: got '$got', expected '$want'"
+        echo "FAIL: $check: got '$got', expected '$want'" >&2
         [ -n "${RX_OUT:-}" ] && echo "$check" >>"$RX_OUT/failed"
         return 1
     fi
@@ -204,12 +212,12 @@ rx_tick_n() { echo "$1" | awk '{ print $2 }'; }
 # rx_tick_disk LINE: the counter the guest found on its disk before writing.
 rx_tick_disk() { echo "$1" | sed -n 's/.*disk=XRX n=\([0-9]*\).*/\1/p'; }
 
-# rx_ticks_below NAME MARK UPTIME: the tick lines after MARK whose uptime
-# is below UPTIME (after a revert: those of the restored guest, not of the
-# one it replaced).
-rx_ticks_below() {
-    rx_since "$1" "$2" | grep -a '^tick ' |
-        awk -v u="$3" '{ split($3, a, "="); if (a[2] + 0 < u + 0) print }'
+# rx_ticks_upto NAME MARK N: the tick lines after MARK whose counter is at
+# most N (after a revert: those of the restored guest, not of the one it
+# replaced, whose counter was already past N).  Not the uptime: on real
+# Xen a restored guest's uptime counts the time it spent saved.
+rx_ticks_upto() {
+    rx_since "$1" "$2" | grep -a '^tick ' | awk -v n="$3" '$2 + 0 <= n + 0'
 }
 
 # rx_tick_up LINE: the guest's uptime in a tick line.
@@ -270,6 +278,20 @@ rx_image_has() {
     local out
     out=$(timeout 60 qemu-io -U -r -f "$(rx_image_format "$1")" \
               -c "read -P $4 $2k $3k" "$1" 2>&1)
+    case $out in
+    *"Pattern verification failed"*) return 1 ;;
+    *"read "*) return 0 ;;
+    *) echo "$out" >&2; return 2 ;;
+    esac
+}
+
+# rx_layer_has FILE KIB_OFFSET KIB_LEN BYTE: the same for a qcow2 file
+# alone, without its backing chain (is the data in this overlay itself?).
+rx_layer_has() {
+    local out
+    out=$(timeout 60 qemu-io -U -r \
+              --image-opts "driver=qcow2,backing=null,file.driver=file,file.filename=$1" \
+              -c "read -P $4 $2k $3k" 2>&1)
     case $out in
     *"Pattern verification failed"*) return 1 ;;
     *"read "*) return 0 ;;

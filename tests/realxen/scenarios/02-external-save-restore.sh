@@ -33,7 +33,7 @@ rx_check persistent-definition-names-overlay "$inactive" "$ovl"
 
 rx_step "the guest writes after the snapshot"
 rx_cmd $G write xvda 2048 64 0xcc || rx_fail "write 0xcc"
-rx_check overlay-has-new-write "$(rx_image_has "$ovl" 2048 64 0xcc && echo yes || echo no)" yes
+rx_check overlay-has-new-write "$(rx_layer_has "$ovl" 2048 64 0xcc && echo yes || echo no)" yes
 rx_check base-is-frozen "$(rx_image_has "$base" 2048 64 0xcc && echo written || echo frozen)" frozen
 before=$(rx_tick_n "$(rx_wait_tick $G $((S + 2)) 60)") || exit 1
 
@@ -52,10 +52,12 @@ first=$(rx_wait_tick $G 0 120 "$mark") || exit 1
 first=$(rx_first_tick $G "$mark")
 echo "first tick after restore: $first"
 rx_check counter-continues "$(rx_tick_n "$first")" "$((saved + 1))"
+# The guest's own proof: the disk it finds holds its last counter.
+rx_check restored-disk-follows-counter "$(rx_tick_disk "$first")" "$(( $(rx_tick_n "$first") - 1 ))"
 
 rx_step "where the restored guest writes"
 rx_cmd $G write xvda 3072 64 0xdd || rx_fail "write 0xdd"
-ino=$(rx_image_has "$ovl" 3072 64 0xdd && echo yes || echo no)
+ino=$(rx_layer_has "$ovl" 3072 64 0xdd && echo yes || echo no)
 inb=$(rx_image_has "$base" 3072 64 0xdd && echo yes || echo no)
 echo "the write after restore: in the overlay: $ino, in the base: $inb"
 seen=$(rx_cmd $G check xvda 2048 64 0xcc >/dev/null && echo yes || echo no)
