@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # 03-two-disks-shutoff: a guest with a qcow2 (xvda) and a raw (xvdb) disk.
 # Running: an external disk-only snapshot of both; a raw disk cannot be
 # snapshotted internally.  Shut off: an internal snapshot of the qcow2

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # 04-tree-undefine-restart: a tree of snapshots of a shut-off guest,
 # libvirtd restarts with a running guest and the metadata kept, delete
 # --children / --children-only / --metadata, undefine refused with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # 05-external-managedsave: an external --disk-only snapshot of a running
 # guest, then managedsave + start (what libvirt-guests does at every host
 # shutdown).  The guest must come back on the overlay.
