@@ -125,11 +125,14 @@ rx_setup() {
 }
 
 rx_guest_define() {
-    local name=$1 xml=$RX_OUT/$1.xml letters=abcdefgh i=0 d file fmt
+    local name=$1 xml=$RX_OUT/$1.xml letters=abcdefgh i=0 d file fmt uuid
     shift
+    # A domain defined again keeps its UUID (and with it its snapshots).
+    uuid=$(timeout 60 virsh -q domuuid "$name" 2>/dev/null)
     {
         echo "<domain type='xen'>"
         echo "  <name>$name</name>"
+        [ -z "$uuid" ] || echo "  <uuid>$uuid</uuid>"
         echo "  <memory unit='MiB'>256</memory>"
         echo "  <vcpu>1</vcpu>"
         echo "  <os>"
@@ -289,8 +292,10 @@ rx_image_has() {
 # alone, without its backing chain (is the data in this overlay itself?).
 rx_layer_has() {
     local out
+    # "backing": null (JSON) opens no backing file; in --image-opts
+    # "backing=null" would name a node called null.
     out=$(timeout 60 qemu-io -U -r \
-              --image-opts "driver=qcow2,backing=null,file.driver=file,file.filename=$1" \
+              "json:{\"driver\":\"qcow2\",\"backing\":null,\"file\":{\"driver\":\"file\",\"filename\":\"$1\"}}" \
               -c "read -P $4 $2k $3k" 2>&1)
     case $out in
     *"Pattern verification failed"*) return 1 ;;
