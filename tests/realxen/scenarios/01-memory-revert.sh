@@ -58,8 +58,8 @@ echo "uptime: $(rx_tick_up "$first") after the revert, $upC before it"
 rx_expect disk-back-to-snapshot "$(rx_tick_disk "$first")" "$((n - 1))"
 rx_cmd $G check xvda 1024 64 0xaa || rx_fail "the pattern written before the snapshot is not back"
 # Only the reverted guest runs now: its counter goes on from the
-# snapshot's.  Not its uptime: a PV guest restored by Xen first goes on
-# from the snapshot's uptime, then jumps ahead by the time it spent saved.
+# snapshot's.  Not its uptime: the uptime of a PV guest restored by Xen
+# counts the time it spent saved, at once or a few ticks later.
 sleep 8
 last=$(rx_last_tick $G "$mark")
 echo "the reverted guest ticks on: $last"
