@@ -129,6 +129,10 @@ rx_guest_define() {
     {
         echo "<domain type='xen'>"
         echo "  <name>$name</name>"
+        # A UUID fixed by the name, so that defining the guest again
+        # replaces its definition instead of clashing with it.
+        echo "  <uuid>$(printf %s "$name" | md5sum |
+            sed 's/^\(.\{8\}\)\(.\{4\}\)\(.\{4\}\)\(.\{4\}\)\(.\{12\}\).*/\1-\2-\3-\4-\5/')</uuid>"
         echo "  <memory unit='MiB'>256</memory>"
         echo "  <vcpu>1</vcpu>"
         echo "  <os>"
