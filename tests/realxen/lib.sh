@@ -125,14 +125,15 @@ rx_setup() {
 }
 
 rx_guest_define() {
-    local name=$1 xml=$RX_OUT/$1.xml letters=abcdefgh i=0 d file fmt uuid
+    local name=$1 xml=$RX_OUT/$1.xml letters=abcdefgh i=0 d file fmt
     shift
-    # A domain defined again keeps its UUID (and with it its snapshots).
-    uuid=$(timeout 60 virsh -q domuuid "$name" 2>/dev/null)
     {
         echo "<domain type='xen'>"
         echo "  <name>$name</name>"
-        [ -z "$uuid" ] || echo "  <uuid>$uuid</uuid>"
+        # A UUID fixed by the name, so that defining the guest again
+        # replaces its definition instead of clashing with it.
+        echo "  <uuid>$(printf %s "$name" | md5sum |
+            sed 's/^\(.\{8\}\)\(.\{4\}\)\(.\{4\}\)\(.\{4\}\)\(.\{12\}\).*/\1-\2-\3-\4-\5/')</uuid>"
         echo "  <memory unit='MiB'>256</memory>"
         echo "  <vcpu>1</vcpu>"
         echo "  <os>"
@@ -207,7 +208,7 @@ rx_since() {
 }
 
 rx_last_tick() {
-    rx_since "$1" "${2:-0}" | grep -a '^tick ' | tail -n1
+    rx_since "$1" "${2:-0}" | rx_t 20 grep -a '^tick ' | rx_t 20 tail -n1
 }
 
 # tick_n LINE: the counter of a tick line.
@@ -220,7 +221,7 @@ rx_tick_disk() { echo "$1" | sed -n 's/.*disk=XRX n=\([0-9]*\).*/\1/p'; }
 # replaced, whose counter was already past N).  Not the uptime: on real
 # Xen a restored guest's uptime counts the time it spent saved.
 rx_ticks_upto() {
-    rx_since "$1" "$2" | grep -a '^tick ' | awk -v n="$3" '$2 + 0 <= n + 0'
+    rx_since "$1" "$2" | rx_t 20 grep -a '^tick ' | rx_t 20 awk -v n="$3" '$2 + 0 <= n + 0'
 }
 
 # rx_tick_up LINE: the guest's uptime in a tick line.
@@ -244,7 +245,7 @@ rx_wait_tick() {
 
 # The first tick line after MARK.
 rx_first_tick() {
-    rx_since "$1" "${2:-0}" | grep -a '^tick ' | head -n1
+    rx_since "$1" "${2:-0}" | rx_t 20 grep -a '^tick ' | rx_t 20 head -n1
 }
 
 rx_cmd() {
@@ -264,7 +265,7 @@ rx_cmd() {
     printf 'cmd %s %s\n' "$id" "$*" | timeout 30 tee "$tty" >/dev/null ||
         rx_fail "$name: cannot write to its console $tty"
     while [ $t -lt 120 ]; do
-        line=$(rx_since "$name" "$mark" | grep -a "^result $id " | head -n1)
+        line=$(rx_since "$name" "$mark" | rx_t 20 grep -a -m1 "^result $id ")
         if [ -n "$line" ]; then
             echo "$line"
             case $line in "result $id ok"*) return 0 ;; *) return 1 ;; esac
@@ -292,11 +293,8 @@ rx_image_has() {
 # alone, without its backing chain (is the data in this overlay itself?).
 rx_layer_has() {
     local out
-    # "backing": null (JSON) opens no backing file; in --image-opts
-    # "backing=null" would name a node called null.
-    out=$(timeout 60 qemu-io -U -r \
-              "json:{\"driver\":\"qcow2\",\"backing\":null,\"file\":{\"driver\":\"file\",\"filename\":\"$1\"}}" \
-              -c "read -P $4 $2k $3k" 2>&1)
+    out=$(timeout 60 qemu-io -U -r -c "read -P $4 $2k $3k" \
+              "json:{\"driver\": \"qcow2\", \"backing\": null, \"file\": {\"driver\": \"file\", \"filename\": \"$1\"}}" 2>&1)
     case $out in
     *"Pattern verification failed"*) return 1 ;;
     *"read "*) return 0 ;;

@@ -55,16 +55,17 @@ first=$(rx_ticks_upto $G "$mark" $((B + 1)) | head -n1)
 echo "first tick after revert: $first"
 n=$(rx_tick_n "$first")
 rx_expect counter-back-to-snapshot "$(( n >= A + 1 && n <= B + 1 ))" 1
-echo "uptime: $(rx_tick_up "$first") after the revert, $upC before it (a restored guest's uptime counts its time saved)"
+echo "uptime: $(rx_tick_up "$first") after the revert, $upC before it"
 rx_expect disk-back-to-snapshot "$(rx_tick_disk "$first")" "$((n - 1))"
 rx_cmd $G check xvda 1024 64 0xaa || rx_fail "the pattern written before the snapshot is not back"
-# Only the reverted guest runs now: its ticks go on from its own uptime.
+# Only the reverted guest runs now: its counter goes on from the
+# snapshot's.  Not its uptime: the uptime of a PV guest restored by Xen
+# counts the time it spent saved, at once or a few ticks later.
 sleep 8
 last=$(rx_last_tick $G "$mark")
 echo "the reverted guest ticks on: $last"
-rx_expect reverted-guest-ticks-on "$(awk -v a="$(rx_tick_n "$last")" -v n="$n" \
-    -v u="$(rx_tick_up "$last")" -v f="$(rx_tick_up "$first")" \
-    'BEGIN { print (a >= n + 2 && u - f < 30) }')" 1
+rx_expect reverted-guest-ticks-on "$(( $(rx_tick_n "$last") >= n + 2 ))" 1
+echo "uptime: $(rx_tick_up "$first") at the first tick after the revert, $(rx_tick_up "$last") $(( $(rx_tick_n "$last") - n )) ticks later"
 
 rx_step "snapshot-delete, destroy, undefine"
 vok snapshot-delete $G s1
