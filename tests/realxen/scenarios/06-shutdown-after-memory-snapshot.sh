@@ -21,6 +21,17 @@ wait_off() {
     timeout 30 virsh -q domstate $G
 }
 
+# start_again: libvirt says shut off a moment before its shutdown thread
+# has torn the domain down ("Domain is already active"): retry briefly.
+start_again() {
+    t=0
+    until timeout 60 virsh -q start $G >/dev/null 2>&1; do
+        t=$((t + 1))
+        [ $t -lt 15 ] || rx_fail "virsh start $G failed"
+        sleep 2
+    done
+}
+
 rx_step "baseline: virsh shutdown of a guest without snapshots"
 vok start $G
 rx_wait_tick $G 2 180 >/dev/null || exit 1
@@ -28,7 +39,7 @@ vok shutdown $G
 rx_expect baseline-shut-off "$(wait_off 120)" "shut off"
 
 rx_step "a memory snapshot, then virsh shutdown"
-vok start $G
+start_again
 rx_wait_tick $G 2 180 >/dev/null || exit 1
 vok snapshot-create-as $G m1
 rx_expect running-after-snapshot "$(timeout 60 virsh -q domstate $G)" running
@@ -38,7 +49,7 @@ echo "libvirt says: $st; xl says: $(timeout 30 xl list 2>/dev/null | awk -v g=$G
 rx_expect shut-off-after-snapshot "$st" "shut off"
 
 rx_step "it starts again"
-vok start $G
+start_again
 rx_wait_tick $G 1 180 >/dev/null || exit 1
 vok destroy $G
 vok snapshot-delete $G m1
