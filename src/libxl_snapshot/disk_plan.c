@@ -51,6 +51,7 @@ xsnapDiskPlanItemFree(xsnapDiskPlanItem *item)
     g_free(item->path);
     g_free(item->format);
     g_free(item->newPath);
+    g_free(item->newNode);
     g_free(item->nodeName);
     g_free(item->overlayNode);
     g_free(item);
@@ -93,6 +94,8 @@ xsnapDiskPlanAddDisk(xsnapDiskPlan *plan, const char *target, const char *path,
     if (mode == XSNAP_DISK_SNAPSHOT_EXTERNAL) {
         item->newPath = g_strdup(newPath);
         item->reuse = reuse;
+        item->newNode = g_strdup_printf("xsnap-%08x-%u", g_random_int(),
+                                        plan->disks->len);
     }
     g_ptr_array_add(plan->disks, item);
     return item;
@@ -330,12 +333,18 @@ xsnapDiskPlanForget(xsnapDiskPlan *plan)
 {
     plan->completed = false;
     plan->ranOnline = false;
+    plan->prepared = false;
     for (size_t i = 0; i < plan->disks->len; i++) {
         xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
 
         item->createdFile = false;
         item->done = false;
         g_clear_pointer(&item->overlayNode, g_free);
+        /* The node of an earlier run may still be in QEMU under its name. */
+        if (plan->used && item->newNode) {
+            g_free(item->newNode);
+            item->newNode = g_strdup_printf("xsnap-%08x-%zu", g_random_int(), i);
+        }
     }
 }
 
@@ -441,11 +450,8 @@ xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 
 
 int
-xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+xsnapDiskPlanPrepareOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 {
-    json_object *actions = NULL;
-    size_t nActions = 0;
-
     if (xsnapDiskPlanValidate(plan) < 0)
         return -1;
     xsnapDiskPlanForget(plan);
@@ -454,18 +460,61 @@ xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
     /* A mapping made beforehand serves one run only. */
     plan->mapped = false;
 
+    plan->used = true;
+
     for (size_t i = 0; i < plan->disks->len; i++) {
         xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
-        g_autofree char *nodeName = NULL;
 
         if (item->mode != XSNAP_DISK_SNAPSHOT_EXTERNAL)
             continue;
-        nodeName = g_strdup_printf("xsnap-%08x-%zu", g_random_int(), i);
         if (xsnapDiskPrepareOverlay(item) < 0 ||
-            xsnapQemuBlockdevAddOverlay(mon, nodeName, item->newPath) < 0)
-            goto error;
-        item->overlayNode = g_steal_pointer(&nodeName);
+            xsnapQemuBlockdevAddOverlay(mon, item->newNode, item->newPath) < 0) {
+            xsnapDiskPlanUndoOnline(plan, mon, false);
+            return -1;
+        }
+        item->overlayNode = g_strdup(item->newNode);
     }
+    plan->prepared = true;
+    return 0;
+}
+
+
+void
+xsnapDiskPlanAbandon(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+    if (!plan->prepared)
+        return;
+    for (size_t k = plan->disks->len; k > 0; k--) {
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, k - 1);
+
+        if (item->mode != XSNAP_DISK_SNAPSHOT_EXTERNAL)
+            continue;
+        /* No disk uses the node yet, so with QEMU out of reach it is
+         * only an open file nobody reads: the file can go either way. */
+        if (item->overlayNode && mon && !xsnapQemuMonitorIsBroken(mon) &&
+            xsnapQemuBlockdevDel(mon, item->overlayNode) < 0)
+            g_warning("cannot remove node '%s' of overlay '%s': %s",
+                      item->overlayNode, item->newPath, xsnapGetLastErrorMessage());
+        g_clear_pointer(&item->overlayNode, g_free);
+        xsnapDiskRemoveCreated(item);
+    }
+    plan->prepared = false;
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+}
+
+
+int
+xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    json_object *actions = NULL;
+    size_t nActions = 0;
+
+    if (!plan->prepared && xsnapDiskPlanPrepareOnline(plan, mon) < 0)
+        return -1;
+    /* The transaction takes the prepared overlays, or undoes them. */
+    plan->prepared = false;
 
     if (testHook)
         testHook(plan, testHookOpaque);
@@ -497,10 +546,6 @@ xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
     plan->completed = true;
     plan->ranOnline = true;
     return 0;
-
- error:
-    xsnapDiskPlanUndoOnline(plan, mon, false);
-    return -1;
 }
 
 

@@ -736,6 +736,10 @@ xsnapCreateJournalBegin(xsnapCreateCtx *c)
             xsnapSnapshotJournalSet(c->journal, item->target, "overlay", item->newPath);
             if (!item->reuse)
                 xsnapSnapshotJournalSet(c->journal, item->target, "overlay-created", "true");
+            /* Opened in the device model before the pause. */
+            if (c->active)
+                xsnapSnapshotJournalSet(c->journal, item->target, "overlay-node",
+                                        item->newNode);
         }
     }
     return xsnapSnapshotJournalWrite(c->journal);
@@ -906,13 +910,19 @@ xsnapCreateUndoDisks(xsnapCreateCtx *c)
     g_autoptr(xsnapQemuMonitor) mon = NULL;
     int state;
 
-    if (!c->plan || !c->plan->completed)
+    if (!c->plan || !(c->plan->completed || c->plan->prepared))
         return;
     state = c->hv->state(c->dom, NULL);
     if (state >= 0 && state != VIR_DOMAIN_SHUTOFF &&
         !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
         g_warning("cannot reach the device model of domain '%s' to take back the disks of snapshot '%s': %s",
                   c->snaps->name, c->plan->snapName, xsnapGetLastErrorMessage());
+    /* Overlays made before the pause that no disk took yet. */
+    if (c->plan->prepared) {
+        xsnapDiskPlanAbandon(c->plan, mon);
+        xsnapRestoreLastError(g_steal_pointer(&saved));
+        return;
+    }
     if ((state == VIR_DOMAIN_SHUTOFF || mon) &&
         xsnapDiskPlanUndo(c->plan, mon) < 0)
         g_warning("cannot take back the disks of snapshot '%s' of domain '%s': %s",
@@ -955,16 +965,18 @@ xsnapCreateExecute(xsnapCreateCtx *c)
         return 0;
     }
 
-    /* The socket is found, and the disks mapped to QEMU's block nodes,
-     * before the guest is suspended: the libxl and libvirt look-ups
-     * behind the path and the three block-graph queries would otherwise
-     * lengthen the pause. The monitor is closed again because libxl
-     * itself talks to the device model on that socket while it saves
-     * the domain. */
+    /* Everything but the transaction comes before the guest is
+     * suspended: the socket's path (libxl and libvirt look-ups), the
+     * three block-graph queries, and each external overlay's file and
+     * blockdev-add. The pause then holds the state check, the
+     * reconnect and the transaction. The monitor is closed again
+     * because libxl itself talks to the device model on that socket
+     * while it saves the domain. A failure from here on takes the
+     * prepared overlays back (xsnapCreateUndoDisks). */
     if (c->plan->disks->len > 0 &&
         (!(qmpPath = xsnapOpsMonitorPath(c->hv, c->dom)) ||
          !(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
-         xsnapDiskPlanMapOnline(c->plan, mon) < 0))
+         xsnapDiskPlanPrepareOnline(c->plan, mon) < 0))
         return -1;
     g_clear_pointer(&mon, xsnapQemuMonitorClose);
 
