@@ -435,16 +435,46 @@ xsnapDiskPlanUndoOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon,
 }
 
 
-int
-xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+static int
+xsnapDiskPlanQueryNodes(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 {
     g_autoptr(xsnapBlockNodeList) list = NULL;
 
-    if (xsnapDiskPlanValidate(plan) < 0 ||
-        !(list = xsnapQemuBlockQuery(mon)) ||
+    if (!(list = xsnapQemuBlockQuery(mon)) ||
         xsnapDiskPlanMapNodes(plan, list) < 0)
         return -1;
+    return 0;
+}
+
+
+int
+xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    if (xsnapDiskPlanValidate(plan) < 0 ||
+        xsnapDiskPlanQueryNodes(plan, mon) < 0)
+        return -1;
     plan->mapped = true;
+    return 0;
+}
+
+
+/* Waits for every started overlay creation; returns 0 or -1 with the first error. */
+static int
+xsnapDiskWaitCreates(GPtrArray *cmds)
+{
+    g_autoptr(xsnapError) first = NULL;
+
+    for (size_t i = 0; i < cmds->len; i++) {
+        xsnapCommand *cmd = g_ptr_array_index(cmds, i);
+
+        if (cmd && xsnapCommandWait(cmd, NULL) < 0 && !first)
+            first = xsnapSaveLastError();
+        g_ptr_array_index(cmds, i) = NULL;
+    }
+    if (first) {
+        xsnapRestoreLastError(g_steal_pointer(&first));
+        return -1;
+    }
     return 0;
 }
 
@@ -452,30 +482,58 @@ xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 int
 xsnapDiskPlanPrepareOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 {
+    g_autoptr(GPtrArray) cmds = g_ptr_array_new();
+    g_autoptr(xsnapError) saved = NULL;
+
     if (xsnapDiskPlanValidate(plan) < 0)
         return -1;
     xsnapDiskPlanForget(plan);
-    if (!plan->mapped && xsnapDiskPlanMapOnline(plan, mon) < 0)
-        return -1;
+    plan->used = true;
+
+    /* The overlays' qemu-img processes run side by side, and alongside
+     * the block-graph queries: each name is reserved with O_EXCL first,
+     * so what fails later only ever removes files made here. */
+    for (size_t i = 0; i < plan->disks->len; i++) {
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
+        xsnapCommand *cmd;
+
+        if (item->mode != XSNAP_DISK_SNAPSHOT_EXTERNAL || item->reuse)
+            continue;
+        if (xsnapDiskReserveFile(item->newPath) < 0)
+            goto error;
+        item->createdFile = true;
+        if (!(cmd = xsnapQemuImgCreateOverlayStart(item->newPath, item->path,
+                                                   item->format)))
+            goto error;
+        g_ptr_array_add(cmds, cmd);
+    }
+    if (!plan->mapped && xsnapDiskPlanQueryNodes(plan, mon) < 0)
+        goto error;
     /* A mapping made beforehand serves one run only. */
     plan->mapped = false;
-
-    plan->used = true;
+    if (xsnapDiskWaitCreates(cmds) < 0)
+        goto error;
 
     for (size_t i = 0; i < plan->disks->len; i++) {
         xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
 
         if (item->mode != XSNAP_DISK_SNAPSHOT_EXTERNAL)
             continue;
-        if (xsnapDiskPrepareOverlay(item) < 0 ||
-            xsnapQemuBlockdevAddOverlay(mon, item->newNode, item->newPath) < 0) {
-            xsnapDiskPlanUndoOnline(plan, mon, false);
-            return -1;
-        }
+        if ((item->reuse && xsnapDiskCheckReuse(item) < 0) ||
+            xsnapQemuBlockdevAddOverlay(mon, item->newNode, item->newPath) < 0)
+            goto error;
         item->overlayNode = g_strdup(item->newNode);
     }
     plan->prepared = true;
     return 0;
+
+ error:
+    saved = xsnapSaveLastError();
+    xsnapDiskWaitCreates(cmds);
+    plan->mapped = false;
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+    xsnapDiskPlanUndoOnline(plan, mon, false);
+    return -1;
 }
 
 
@@ -506,11 +564,12 @@ xsnapDiskPlanAbandon(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 
 
 int
-xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+xsnapDiskPlanRunOnlineStart(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 {
     json_object *actions = NULL;
     size_t nActions = 0;
 
+    plan->sent = false;
     if (!plan->prepared && xsnapDiskPlanPrepareOnline(plan, mon) < 0)
         return -1;
     /* The transaction takes the prepared overlays, or undoes them. */
@@ -539,13 +598,37 @@ xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
         json_object_put(actions);
         return 0;
     }
-    if (xsnapQemuTransaction(mon, actions) < 0) {
+    if (xsnapQemuTransactionStart(mon, actions) < 0) {
+        xsnapDiskPlanUndoOnline(plan, mon, true);
+        return -1;
+    }
+    plan->sent = true;
+    return 0;
+}
+
+
+int
+xsnapDiskPlanRunOnlineFinish(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    if (!plan->sent)
+        return 0;
+    plan->sent = false;
+    if (xsnapQemuTransactionFinish(mon) < 0) {
         xsnapDiskPlanUndoOnline(plan, mon, true);
         return -1;
     }
     plan->completed = true;
     plan->ranOnline = true;
     return 0;
+}
+
+
+int
+xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    if (xsnapDiskPlanRunOnlineStart(plan, mon) < 0)
+        return -1;
+    return xsnapDiskPlanRunOnlineFinish(plan, mon);
 }
 
 

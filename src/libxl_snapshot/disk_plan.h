@@ -48,6 +48,7 @@ struct _xsnapDiskPlan {
     bool mapped;          /* nodes found by xsnapDiskPlanMapOnline, for the next run */
     bool prepared;        /* overlays made and opened by xsnapDiskPlanPrepareOnline */
     bool used;            /* prepared once: a new run picks new node names */
+    bool sent;            /* the transaction is out, its reply not read yet */
 };
 
 /* Test hook, called online after the preparation, just before the transaction. */
@@ -116,6 +117,15 @@ void xsnapDiskPlanAbandon(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
  * returned with the first error.
  */
 int xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
+
+/*
+ * xsnapDiskPlanRunOnline in two halves, so that the caller can check the
+ * domain while QEMU runs the transaction: Start sends it, Finish reads
+ * its reply (and undoes the plan if it failed). After a successful
+ * Start, Finish must be called on the same @mon. Both return 0 or -1.
+ */
+int xsnapDiskPlanRunOnlineStart(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
+int xsnapDiskPlanRunOnlineFinish(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
 
 /* Same contract, offline through qemu-img (the domain is not running). */
 int xsnapDiskPlanRunOffline(xsnapDiskPlan *plan);

@@ -949,6 +949,36 @@ xsnapCreateUndo(xsnapCreateCtx *c)
 }
 
 
+/*
+ * Inside the pause: the transaction, and the check that nobody changed
+ * the domain's state under us. The check runs while QEMU works on the
+ * transaction, so the guest waits for the longer of the two, not their
+ * sum. If the check fails the transaction's reply is still read, so
+ * that the undo knows whether the disks were taken.
+ */
+static int
+xsnapCreateTakeDisks(xsnapCreateCtx *c, const char *qmpPath)
+{
+    g_autoptr(xsnapQemuMonitor) mon = NULL;
+    g_autoptr(xsnapError) stateError = NULL;
+
+    if (c->plan->disks->len == 0)
+        return xsnapCreateCheckState(c, true);
+    if (!(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
+        xsnapDiskPlanRunOnlineStart(c->plan, mon) < 0)
+        return -1;
+    if (xsnapCreateCheckState(c, true) < 0)
+        stateError = xsnapSaveLastError();
+    if (xsnapDiskPlanRunOnlineFinish(c->plan, mon) < 0 && !stateError)
+        return -1;
+    if (stateError) {
+        xsnapRestoreLastError(g_steal_pointer(&stateError));
+        return -1;
+    }
+    return 0;
+}
+
+
 /* Runs the disks and memory; on failure the caller runs xsnapCreateUndo. */
 static int
 xsnapCreateExecute(xsnapCreateCtx *c)
@@ -968,8 +998,9 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     /* Everything but the transaction comes before the guest is
      * suspended: the socket's path (libxl and libvirt look-ups), the
      * three block-graph queries, and each external overlay's file and
-     * blockdev-add. The pause then holds the state check, the
-     * reconnect and the transaction. The monitor is closed again
+     * blockdev-add. The pause then holds the reconnect, and the
+     * transaction with the state check beside it (xsnapCreateTakeDisks).
+     * The monitor is closed again
      * because libxl itself talks to the device model on that socket
      * while it saves the domain. A failure from here on takes the
      * prepared overlays back (xsnapCreateUndoDisks). */
@@ -990,12 +1021,8 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     }
 
     if (xsnapFaultPoint("create:disks") < 0 ||
-        xsnapCreateCheckState(c, true) < 0 ||
-        (c->plan->disks->len > 0 &&
-         (!(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
-          xsnapDiskPlanRunOnline(c->plan, mon) < 0)))
+        xsnapCreateTakeDisks(c, qmpPath) < 0)
         return -1;
-    g_clear_pointer(&mon, xsnapQemuMonitorClose);
     xsnapOpsJournalStep(c->journal, "disks-done");
 
     if (xsnapFaultPoint("create:resume") < 0)
