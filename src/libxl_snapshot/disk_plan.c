@@ -22,6 +22,7 @@
 
 #include "disk_plan.h"
 #include "qemu_block.h"
+#include "qcow2_info.h"
 #include "qemu_img.h"
 #include "util_error.h"
 
@@ -255,7 +256,7 @@ xsnapDiskResolveBacking(const char *image, const char *backing)
 static int
 xsnapDiskCheckReuse(const xsnapDiskPlanItem *item)
 {
-    g_autoptr(xsnapQemuImgInfo) info = xsnapQemuImgGetInfo(item->newPath, "qcow2");
+    g_autoptr(xsnapQemuImgInfo) info = xsnapImageGetInfo(item->newPath, "qcow2");
     g_autofree char *backing = NULL;
 
     if (!info)
@@ -642,8 +643,10 @@ xsnapDiskPlanCheckOffline(xsnapDiskPlan *plan)
 
         if (item->mode == XSNAP_DISK_SNAPSHOT_NO)
             continue;
-        /* Never probe: a guest can make a raw image look like anything. */
-        if (!(info = xsnapQemuImgGetInfo(item->path, item->format)))
+        /* Never probe: a guest can make a raw image look like anything.
+         * The image's own header answers for qcow2 and raw, without a
+         * second qemu-img process (qcow2_info.h). */
+        if (!(info = xsnapImageGetInfo(item->path, item->format)))
             return -1;
         if (!g_str_equal(info->format, item->format)) {
             xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED,

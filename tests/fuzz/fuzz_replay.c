@@ -3,7 +3,8 @@
  *
  * Arguments are files or directories (every regular file inside is
  * run). Without arguments, runs the seed corpus: tests/xml/snapshot,
- * tests/xml/snapshot-diff and tests/fuzz/corpus under $abs_top_srcdir.
+ * tests/xml/snapshot-diff and tests/fuzz/corpus under $abs_top_srcdir
+ * (or the folders FUZZ_REPLAY_DIRS lists, for another target).
  * A broken promise in the target aborts, failing the test.
  */
 #include <config.h>
@@ -70,8 +71,12 @@ main(int argc, char **argv)
         }
     } else {
         const char *top = getenv("abs_top_srcdir");
+#ifdef FUZZ_REPLAY_DIRS
+        const char *dirs[] = { FUZZ_REPLAY_DIRS };
+#else
         const char *dirs[] = { "tests/xml/snapshot", "tests/xml/snapshot-diff",
                                "tests/fuzz/corpus" };
+#endif
         size_t j;
 
         for (j = 0; j < G_N_ELEMENTS(dirs); j++) {
