@@ -410,6 +410,7 @@ struct _xsnapCreateCtx {
     bool suspended;            /* memory saved, domain suspended by us */
     bool halted;               /* we destroyed the domain after its snapshot */
     bool configDefined;        /* we redefined the persistent config */
+    double timing[5];          /* ms, for xsnapTimingLog (benchmarks) */
 };
 
 static void
@@ -954,23 +955,34 @@ xsnapCreateUndo(xsnapCreateCtx *c)
  * the domain's state under us. The check runs while QEMU works on the
  * transaction, so the guest waits for the longer of the two, not their
  * sum. If the check fails the transaction's reply is still read, so
- * that the undo knows whether the disks were taken.
+ * that the undo knows whether the disks were taken. @open, a monitor
+ * kept from before the pause, is taken; NULL opens one on @qmpPath.
  */
 static int
-xsnapCreateTakeDisks(xsnapCreateCtx *c, const char *qmpPath)
+xsnapCreateTakeDisks(xsnapCreateCtx *c, const char *qmpPath,
+                     xsnapQemuMonitor *open)
 {
-    g_autoptr(xsnapQemuMonitor) mon = NULL;
+    g_autoptr(xsnapQemuMonitor) mon = open;
     g_autoptr(xsnapError) stateError = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    gint64 t1, t2, t3;
 
     if (c->plan->disks->len == 0)
         return xsnapCreateCheckState(c, true);
-    if (!(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
+    if ((!mon && !(mon = xsnapQemuMonitorOpen(qmpPath, NULL))) ||
         xsnapDiskPlanRunOnlineStart(c->plan, mon) < 0)
         return -1;
+    t1 = g_get_monotonic_time();
     if (xsnapCreateCheckState(c, true) < 0)
         stateError = xsnapSaveLastError();
+    t2 = g_get_monotonic_time();
     if (xsnapDiskPlanRunOnlineFinish(c->plan, mon) < 0 && !stateError)
         return -1;
+    t3 = g_get_monotonic_time();
+    c->timing[0] = (double)(t1 - t0) / 1000.0;   /* connect + send */
+    c->timing[1] = (double)(t2 - t1) / 1000.0;   /* state check */
+    c->timing[2] = (double)(t3 - t0) / 1000.0;   /* the whole step */
+    c->timing[3] = (double)(t3 - t1) / 1000.0;   /* send -> reply, check inside */
     if (stateError) {
         xsnapRestoreLastError(g_steal_pointer(&stateError));
         return -1;
@@ -986,6 +998,7 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     g_autoptr(xsnapQemuMonitor) mon = NULL;
     g_autofree char *qmpPath = NULL;
     bool halt = c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_HALT;
+    gint64 prepStart;
 
     if (!c->active) {
         if (xsnapFaultPoint("create:disks") < 0 ||
@@ -998,18 +1011,23 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     /* Everything but the transaction comes before the guest is
      * suspended: the socket's path (libxl and libvirt look-ups), the
      * three block-graph queries, and each external overlay's file and
-     * blockdev-add. The pause then holds the reconnect, and the
-     * transaction with the state check beside it (xsnapCreateTakeDisks).
-     * The monitor is closed again
-     * because libxl itself talks to the device model on that socket
-     * while it saves the domain. A failure from here on takes the
-     * prepared overlays back (xsnapCreateUndoDisks). */
+     * blockdev-add. The pause then holds the transaction with the
+     * state check beside it (xsnapCreateTakeDisks). With memory the
+     * monitor is closed, and opened again inside the pause, because
+     * libxl itself talks to the device model on that socket while it
+     * saves the domain; a pause (libxl_domain_pause) does not, so
+     * without memory the connection stays open across it. A failure
+     * from here on takes the prepared overlays back
+     * (xsnapCreateUndoDisks). */
+    prepStart = g_get_monotonic_time();
     if (c->plan->disks->len > 0 &&
         (!(qmpPath = xsnapOpsMonitorPath(c->hv, c->dom)) ||
          !(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
          xsnapDiskPlanPrepareOnline(c->plan, mon) < 0))
         return -1;
-    g_clear_pointer(&mon, xsnapQemuMonitorClose);
+    if (c->def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL)
+        g_clear_pointer(&mon, xsnapQemuMonitorClose);
+    c->timing[4] = (double)(g_get_monotonic_time() - prepStart) / 1000.0;
 
     if (c->def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
         if (xsnapFaultPoint("create:memory") < 0)
@@ -1021,7 +1039,7 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     }
 
     if (xsnapFaultPoint("create:disks") < 0 ||
-        xsnapCreateTakeDisks(c, qmpPath) < 0)
+        xsnapCreateTakeDisks(c, qmpPath, g_steal_pointer(&mon)) < 0)
         return -1;
     xsnapOpsJournalStep(c->journal, "disks-done");
 
@@ -1044,6 +1062,12 @@ xsnapCreateExecute(xsnapCreateCtx *c)
         if (c->hv->resume(c->dom) < 0)
             return -1;
         c->paused = false;
+    }
+    if (c->plan->disks->len > 0) {
+        static const char *const names[] = { "connect-send", "state-check",
+                                              "take-disks", "send-to-reply",
+                                              "prepare" };
+        xsnapTimingLog("create", G_N_ELEMENTS(names), names, c->timing);
     }
     return 0;
 }
