@@ -229,9 +229,10 @@ testRaw(const void *data XSNAP_UNUSED)
 int
 main(void)
 {
+    g_autofree char *qemuImg = g_find_program_in_path("qemu-img");
     int ret = 0;
 
-    if (!g_find_program_in_path("qemu-img"))
+    if (!qemuImg)
         return EXIT_AM_SKIP;
     if (xsnapTestRun("reader agrees with qemu-img over the corpus", testCorpus, NULL) < 0)
         ret = -1;
