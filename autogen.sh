@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Bootstraps the build system: imports gnulib from Debian's gnulib package,
 # sets up gettext, and runs autoreconf.
 set -e

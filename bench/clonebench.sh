@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Times virt-xen-snapshot clone on the simulated Xen host: a private
 # libvirtd loads the wrapper module, a gold domain (one qcow2 disk, a
 # guest memory blob of CLONEBENCH_MEM MiB) gets a snapshot with memory,

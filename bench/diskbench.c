@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * diskbench.c: timing of the disk snapshot engine (not a test)
  *

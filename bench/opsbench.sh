@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Times snapshot create and revert of a running domain, end to end: a
 # private libvirtd on the simulated Xen host loads the wrapper module,
 # real virsh runs snapshot-create-as / snapshot-revert, a real QEMU

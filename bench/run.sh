@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs the snapshot benchmarks and prints markdown tables:
 #   1. a metadata store of 1,000 and 10,000 snapshots, as one chain and
 #      as a wide tree: write, load, every filter, the list tool;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshotbench.c: how the snapshot tree, the store and the list tool
  * scale with the number of snapshots

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Usage: scripts/check-deb.sh PATH/libvirt-xen-snapshot_VERSION_amd64.deb
 #
 # Installs the package into a throwaway copy of this machine's /usr, /etc

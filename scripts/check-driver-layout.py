@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Checks src/libxl_snapshot/driver_layout.h against a libvirt source tree
 and against the stock libxl module binary.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Demo: virsh snapshots of a Xen domain, on the simulated Xen host
 # (tests/fakexen/): Debian's stock libvirtd and libxl driver, wrapped by
 # our module, with a real QEMU device model serving the disks. Types the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Demo of what virt-xen-snapshot does today: it checks snapshot XML the way
 # libvirt 9.0.0 does, and reads a libvirt-layout snapshot store offline.
 set -eu

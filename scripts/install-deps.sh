@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs every build, test, demo and packaging (debian/) dependency from
 # Debian 12 packages (virt-manager, xvfb and python3-dogtail for the GUI
 # test, tests/virt-manager-test.sh).

@@ -1,10 +1,15 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the project several ways and runs the whole test suite:
 #   1. gcc with every warning as an error, then `make check`;
-#   2. clang with every warning as an error, plus the fuzz corpus replay;
+#   2. clang with every warning as an error, and the libFuzzer binaries;
 #   3. gcc with AddressSanitizer + UndefinedBehaviorSanitizer, `make check`;
 #   4. valgrind memcheck over the unit tests;
 #   5. `make distcheck` (an out-of-tree build from the release tarball).
+# Every `make check` also replays each fuzz target over its seed corpus,
+# checks that po/libvirt-xen-snapshot.pot holds the sources' messages
+# (tests/po-check.sh) and that every source file has its SPDX line
+# (tests/spdx-check.sh).
 # Prints one "N passed, N failed" line at the end.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)

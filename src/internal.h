@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * internal.h: definitions shared by every part of libvirt-xen-snapshot
  */

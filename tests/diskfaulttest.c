@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * diskfaulttest.c: every failure of an online snapshot plan leaves the
  * disks exactly as they were, loses no data and leaves no file behind.

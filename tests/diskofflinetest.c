@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * diskofflinetest.c: the disk engine offline, through qemu-img only
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * diskonlinetest.c: the disk engine on a real QEMU device model
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * diskqmptest.c: the QMP client against a fake, sometimes hostile, server;
  * plan validation, overlay naming, qemu-img output parsing and the

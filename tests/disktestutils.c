@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * disktestutils.c: real QEMU device models and images for the disk tests
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driverentrytest.c: the 16 snapshot callbacks, the undefine wrapper and
  * the job callbacks

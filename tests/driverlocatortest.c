@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driverlocatortest.c: finding and filling libvirt's libxl driver tables
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fakexen-libxl-test.c: libxl save-and-continue and restore on the
  * simulated Xen host, through the real libxenlight.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The stock libvirt libxl driver on the simulated Xen host, through virsh:
 # define, start, suspend/resume, save/restore keeping the guest memory,
 # the QEMU device model serving both disks, guest-initiated shutdown and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * faulttest.c: the fault points that fault and crash tests drive
  */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # virt-xen-snapshot clone end to end: a private libvirtd on the simulated
 # Xen host loads the wrapper module; a gold domain gets a disk pattern and
 # a memory marker and a snapshot, then linked clones are made from it:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Crash safety end to end: libvirtd is killed (SIGKILL, injected through
 # XSNAP_FAULT_FILE) in the middle of snapshot create, revert and delete
 # on the simulated Xen host. After a restart of libvirtd, each case

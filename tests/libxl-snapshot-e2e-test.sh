@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The wrapper module inside a real libvirtd, on the simulated Xen host:
 # libvirtd loads our libvirt_driver_libxl.so, which loads Debian's stock
 # module and fills its snapshot slots. Then virsh and python3-libvirt

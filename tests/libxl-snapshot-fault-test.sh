@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Fault injection at every step of create, revert and delete, through
 # virsh on the simulated Xen host. Each operation runs once without a
 # fault to list the steps it passes (XSNAP_FAULT_FILE's trace); then it

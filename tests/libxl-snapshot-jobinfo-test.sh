@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # virsh domjobinfo while a snapshot runs: a private libvirtd on the
 # simulated Xen host loads the wrapper module; the simulator writes the
 # guest memory slowly (fakexen-ctl save-rate), so that real virsh can

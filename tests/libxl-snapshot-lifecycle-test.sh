@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Snapshots meet the domain's lifecycle: after external snapshots of a
 # running domain, every view of it (live XML, domblklist, libvirt's
 # status file, the XML inside save and managed-save images) names what

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A memory snapshot whose image cannot be written: libxl saves the guest
 # into a pipe that the wrapper copies to the image, so a full filesystem
 # shows up in the copier, not in libxl. The create must fail with the

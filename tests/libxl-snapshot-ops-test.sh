@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Snapshot operations end to end: a private libvirtd on the simulated Xen
 # host loads the wrapper module, and real virsh creates, reverts to and
 # deletes snapshots of domains whose disks a real QEMU device model

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The seeded, model-based random test of the snapshot operations
 # (docs/random-test.md): tests/libxl-snapshot-random.py runs random
 # steps on domains of a simulated Xen host whose libvirtd loads the

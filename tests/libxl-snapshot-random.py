@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Seeded, model-based random test of the snapshot operations.
 
 Run by tests/libxl-snapshot-random-test.sh on a simulated Xen host (see

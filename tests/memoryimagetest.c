@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * memoryimagetest.c: the libxl save-image format of memory images
  */

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The snapshot API through python3-libvirt, as applications such as
 # virt-manager use it, on a running domain of the simulated Xen host.
 # Run by tests/virsh-snapshot-matrix-test.sh:

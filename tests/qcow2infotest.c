@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qcow2infotest.c: the qcow2 header reader against qemu-img itself
  *
- * For every image of tests/fuzz/qcow2-corpus (made by qemu-img, plus a
+ * For every image of tests/fuzz/corpus-qcow2 (made by qemu-img, plus a
  * few cut short), whatever the reader accepts must be what
  * `qemu-img info -U -f qcow2` says: format, backing file and format,
  * virtual size and the snapshot names in order. Images the reader must
@@ -112,7 +113,7 @@ checkOne(const char *dir, const char *name)
 static int
 testCorpus(const void *data XSNAP_UNUSED)
 {
-    g_autofree char *dir = g_build_filename(xsnapTestSrcDir(), "fuzz", "qcow2-corpus", NULL);
+    g_autofree char *dir = g_build_filename(xsnapTestSrcDir(), "fuzz", "corpus-qcow2", NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *name;
     size_t n = 0;

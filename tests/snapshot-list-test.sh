@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds one snapshot tree twice: in libvirt's test driver
 # (virsh -c test:///default, one virsh run redefining every snapshot)
 # and in a metadata store (the same documents, redefined by

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Validates every expected output of snapshotxml2xmltest, and what
 # virt-xen-snapshot prints for every good input, against libvirt's own
 # domainsnapshot.rng.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshotlivetest.c: the <disk> element the live definition is given
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshotobjlisttest.c: the snapshot tree, every listing filter and
  * the redefine rules

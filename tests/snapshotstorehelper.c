@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshotstorehelper.c: redefines snapshots into a metadata store
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshotxml2xmltest.c: <domainsnapshot> parse, align and format
  *
@@ -91,6 +92,8 @@ static const testCase cases[] = {
     GOOD("redefine-inactive-domain", R),
     GOOD("redefine-delete-in-progress", R),
     GOOD("redefine-metadata", R),
+    GOOD("redefine-metadata-ns-escape", R),
+    GOOD("redefine-metadata-ns-lt", R),
     GOOD("redefine-creationtime-zero", R),
     GOOD("redefine-pmsuspended", R),
     GOOD("redefine-memory-external", R),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Sourced by the test harness for every test: keep tests away from the
 # user's files and make output deterministic.
 mkdir -p "$abs_top_builddir/tests/tmp"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * testutils.c: a small test harness in the manner of libvirt's testutils
  */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # virt-xen-snapshot install / uninstall, in scratch directories only:
 # the dpkg-divert way as a dry run, the driver-dir way for real.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # virt-xen-snapshot xml: canonical output on stdout and exit 0 for a good
 # document; exit 1 and "virt-xen-snapshot: error: <message>" on stderr
 # for a bad one; exit 2 for a bad command line.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * utilxmltest.c: safe parsing, XPath and attribute helpers, serialiser
  */

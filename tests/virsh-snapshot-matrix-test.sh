@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The virsh snapshot command set, flag by flag, on the simulated Xen
 # host (a private libvirtd loading the wrapper) and, as an oracle, on
 # libvirt's test driver.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # virt-manager-test.py: Debian's unmodified virt-manager drives the
 # snapshot API of the simulated Xen host through its GUI.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Debian's unmodified virt-manager (4.1.0) on the simulated Xen host with
 # our module: under Xvfb, driven through the accessibility tree, it
 # creates, runs (reverts), edits (redefines) and deletes a snapshot of a

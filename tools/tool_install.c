@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * tool_install.c: virt-xen-snapshot install / uninstall
  *

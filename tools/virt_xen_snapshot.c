@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * virt_xen_snapshot.c: the virt-xen-snapshot command-line tool
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshot_journal.c: the record of a snapshot operation in progress
  */
@@ -197,7 +198,7 @@ xsnapSnapshotJournalLockDomain(xsnapSnapshotStore *store, const char *domain,
 
 
 xsnapSnapshotJournal *
-xsnapSnapshotJournalLoad(const char *path)
+xsnapSnapshotJournalParse(const char *path, const char *data, size_t len)
 {
     g_autoptr(xsnapSnapshotJournal) journal = g_new0(xsnapSnapshotJournal, 1);
     g_autoptr(GError) gerr = NULL;
@@ -206,7 +207,7 @@ xsnapSnapshotJournalLoad(const char *path)
     journal->lockFd = -1;
     journal->path = g_strdup(path);
     journal->data = g_key_file_new();
-    if (!g_key_file_load_from_file(journal->data, path, G_KEY_FILE_NONE, &gerr)) {
+    if (!g_key_file_load_from_data(journal->data, data, len, G_KEY_FILE_NONE, &gerr)) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED,
                          _("cannot read operation journal '%1$s': %2$s"),
                          path, gerr->message);
@@ -221,6 +222,23 @@ xsnapSnapshotJournalLoad(const char *path)
         return NULL;
     }
     return g_steal_pointer(&journal);
+}
+
+
+xsnapSnapshotJournal *
+xsnapSnapshotJournalLoad(const char *path)
+{
+    g_autoptr(GError) gerr = NULL;
+    g_autofree char *data = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(path, &data, &len, &gerr)) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("cannot read operation journal '%1$s': %2$s"),
+                         path, gerr->message);
+        return NULL;
+    }
+    return xsnapSnapshotJournalParse(path, data, len);
 }
 
 

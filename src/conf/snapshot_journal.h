@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshot_journal.h: the record of a snapshot operation in progress
  *
@@ -103,6 +104,15 @@ int xsnapSnapshotJournalLockDomain(xsnapSnapshotStore *store, const char *domain
 
 /* Reads the journal file @path. Returns NULL with an error reported. */
 xsnapSnapshotJournal *xsnapSnapshotJournalLoad(const char *path);
+
+/*
+ * Reads a journal from the @len bytes at @data, as Load does the
+ * contents of the file @path (which only names it in messages and in the
+ * result). Returns a new journal, not locked, or NULL with an error
+ * reported.
+ */
+xsnapSnapshotJournal *xsnapSnapshotJournalParse(const char *path, const char *data,
+                                                size_t len);
 
 /* True if @name (an entry of a store directory) is a journal file. */
 bool xsnapSnapshotJournalIsName(const char *name);

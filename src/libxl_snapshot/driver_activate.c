@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_activate.c: turning snapshot support on inside the stock driver
  */

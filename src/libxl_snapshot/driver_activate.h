@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_activate.h: turning snapshot support on inside the stock libxl
  * driver, after its libxlRegister() has run

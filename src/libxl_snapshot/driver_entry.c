@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_entry.c: the snapshot callbacks of the libxl driver
  */

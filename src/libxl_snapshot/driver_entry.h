@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_entry.h: the snapshot callbacks the wrapper puts into libvirt's
  * libxl hypervisor table, and its wrappers of undefine and of the job

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_error.h: the bridge from the project's errors to libvirt's
  *

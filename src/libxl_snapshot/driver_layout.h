@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_layout.h: what the wrapper module must know about libvirt's
  * driver tables, one entry per libvirt version it was checked against

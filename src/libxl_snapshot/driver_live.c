@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_live.c: keeping libvirt's live definition of a running domain
  * true to the disks its device model serves
@@ -58,7 +59,7 @@ xsnapLiveLookup(const char *node, const char *name, void *dest)
 
     if (!sym) {
         g_free(initError);
-        initError = g_strdup_printf(_("libvirt does not export '%s' under version '%s'"),
+        initError = g_strdup_printf(_("libvirt does not export '%1$s' under version '%2$s'"),
                                     name, node);
         return false;
     }
@@ -121,12 +122,47 @@ xsnapLiveIsType(const void *obj, const char *type)
 }
 
 
+/* The private objects whose layout is checked before use. */
+typedef enum {
+    XSNAP_LIVE_CONNECTION,
+    XSNAP_LIVE_DRIVER,
+    XSNAP_LIVE_CONFIG,
+    XSNAP_LIVE_DOMAIN,
+    XSNAP_LIVE_DISK,
+} xsnapLiveObject;
+
 static int
-xsnapLiveLayoutError(virDomainPtr dom, const char *what)
+xsnapLiveLayoutError(virDomainPtr dom, xsnapLiveObject what)
 {
-    xsnapReportError(VIR_ERR_INTERNAL_ERROR,
-                     _("cannot update the live definition of domain '%1$s': %2$s does not match the layout this module was built for"),
-                     virDomainGetName(dom), what);
+    const char *name = virDomainGetName(dom);
+
+    switch (what) {
+    case XSNAP_LIVE_CONNECTION:
+        xsnapReportError(VIR_ERR_INTERNAL_ERROR,
+                         _("cannot reach the live definition of domain '%1$s': its connection does not match the layout this module was built for"),
+                         name);
+        break;
+    case XSNAP_LIVE_DRIVER:
+        xsnapReportError(VIR_ERR_INTERNAL_ERROR,
+                         _("cannot reach the live definition of domain '%1$s': the libxl driver's data does not match the layout this module was built for"),
+                         name);
+        break;
+    case XSNAP_LIVE_CONFIG:
+        xsnapReportError(VIR_ERR_INTERNAL_ERROR,
+                         _("cannot reach the live definition of domain '%1$s': the libxl driver's configuration does not match the layout this module was built for"),
+                         name);
+        break;
+    case XSNAP_LIVE_DOMAIN:
+        xsnapReportError(VIR_ERR_INTERNAL_ERROR,
+                         _("cannot reach the live definition of domain '%1$s': its domain object does not match the layout this module was built for"),
+                         name);
+        break;
+    case XSNAP_LIVE_DISK:
+        xsnapReportError(VIR_ERR_INTERNAL_ERROR,
+                         _("cannot reach the live definition of domain '%1$s': its disk definition does not match the layout this module was built for"),
+                         name);
+        break;
+    }
     return -1;
 }
 
@@ -141,24 +177,29 @@ xsnapLiveDriver(virDomainPtr dom, void **domains, void **xmlopt)
     virConnectPtr conn = virDomainGetConnect(dom);
     void *priv;
 
-    if (!liveLayout) {
+    if (!liveLayout && initError) {
         xsnapReportError(VIR_ERR_NO_SUPPORT,
                          _("cannot update the live definition of domain '%1$s': %2$s"),
-                         virDomainGetName(dom),
-                         initError ? initError : _("the module is not active"));
+                         virDomainGetName(dom), initError);
+        return -1;
+    }
+    if (!liveLayout) {
+        xsnapReportError(VIR_ERR_NO_SUPPORT,
+                         _("cannot update the live definition of domain '%1$s': the snapshot module is not active"),
+                         virDomainGetName(dom));
         return -1;
     }
     if (!conn ||
         xsnapLiveField(conn, liveLayout->virConnectDriverOffset) != liveHvTable)
-        return xsnapLiveLayoutError(dom, _("the connection"));
+        return xsnapLiveLayoutError(dom, XSNAP_LIVE_CONNECTION);
     priv = xsnapLiveField(conn, liveLayout->virConnectPrivateDataOffset);
     if (!priv)
-        return xsnapLiveLayoutError(dom, _("the connection's driver data"));
+        return xsnapLiveLayoutError(dom, XSNAP_LIVE_DRIVER);
     *domains = xsnapLiveField(priv, liveLayout->libxlDriverDomainsOffset);
     *xmlopt = xsnapLiveField(priv, liveLayout->libxlDriverXmloptOffset);
     if (!xsnapLiveIsType(*domains, "virDomainObjList") ||
         !xsnapLiveIsType(*xmlopt, "virDomainXMLOption"))
-        return xsnapLiveLayoutError(dom, _("the libxl driver's data"));
+        return xsnapLiveLayoutError(dom, XSNAP_LIVE_DRIVER);
     return 0;
 }
 
@@ -182,7 +223,7 @@ xsnapLiveBegin(virDomainPtr dom, void *domains)
         return NULL;
     }
     if (!xsnapLiveIsType(vm, "virDomainObj")) {
-        xsnapLiveLayoutError(dom, _("the domain object"));
+        xsnapLiveLayoutError(dom, XSNAP_LIVE_DOMAIN);
         funcs.endAPI(&vm);
         return NULL;
     }
@@ -224,11 +265,11 @@ xsnapDriverLiveRearmDeath(virDomainPtr dom, int domid)
                          liveLayout->libxlDriverConfigOffset);
     if (!xsnapLiveIsType(cfg, "libxlDriverConfig") ||
         !(ctx = xsnapLiveField(cfg, liveLayout->libxlConfigCtxOffset)))
-        return xsnapLiveLayoutError(dom, _("the libxl driver's configuration"));
+        return xsnapLiveLayoutError(dom, XSNAP_LIVE_CONFIG);
     if (!(vm = xsnapLiveBegin(dom, domains)))
         return -1;
     if (!(priv = xsnapLiveField(vm, liveLayout->domainObjPrivateDataOffset))) {
-        xsnapLiveLayoutError(dom, _("the domain object"));
+        xsnapLiveLayoutError(dom, XSNAP_LIVE_DOMAIN);
         goto end;
     }
     old = xsnapLiveField(priv, liveLayout->libxlDomainDeathWOffset);
@@ -329,7 +370,7 @@ xsnapDriverLiveSetDisks(virDomainPtr dom, GPtrArray *disks)
         void *src = g_ptr_array_index(sources, i);
 
         if (!xsnapLiveIsType(old, "virStorageSource")) {
-            xsnapLiveLayoutError(dom, _("the disk definition"));
+            xsnapLiveLayoutError(dom, XSNAP_LIVE_DISK);
             goto unref;
         }
         memcpy(disk + liveLayout->diskDefSrcOffset, &src, sizeof(src));

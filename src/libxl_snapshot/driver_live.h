@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_live.h: keeping libvirt's live definition of a running domain
  * true to the disks its device model serves

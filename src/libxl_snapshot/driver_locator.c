@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_locator.c: finds libvirt's libxl driver tables in the stock module
  */

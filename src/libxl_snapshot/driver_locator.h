@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_locator.h: finds libvirt's libxl driver tables inside the stock
  * module's memory and fills the snapshot slots

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver_module.c: the drop-in libvirt_driver_libxl.so
  *

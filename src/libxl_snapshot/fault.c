@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fault.c: injected failures and crashes at named steps (see fault.h)
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fault.h: named points inside the snapshot operations where a test can
  * make the operation fail, or the whole process die, on purpose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hypervisor.c: the production binding of the hypervisor interface,
  * libxl 4.17 plus libvirt's public API, used from inside libvirtd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hypervisor.h: what the snapshot operations need from Xen and libvirt
  *

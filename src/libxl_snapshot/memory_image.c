@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * memory_image.c: the memory image of a snapshot, in libvirt's libxl
  * save-image format

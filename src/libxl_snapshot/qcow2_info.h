@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qcow2_info.h: what `qemu-img info` says about a qcow2 image, read
  * from the image itself

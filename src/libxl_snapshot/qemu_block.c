@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qemu_block.c: typed QMP block commands and the disk -> node mapping
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qemu_img.h: run qemu-img (and other tools) safely, parse its JSON
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qemu_monitor.c: a small, defensive QMP client for the device model
  */
@@ -351,14 +352,10 @@ xsnapQemuMonitorHandshake(xsnapQemuMonitor *mon, gint64 deadline)
 }
 
 
-xsnapQemuMonitor *
-xsnapQemuMonitorOpen(const char *path, const xsnapQemuMonitorConfig *cfg)
+static xsnapQemuMonitor *
+xsnapQemuMonitorNew(const char *path, const xsnapQemuMonitorConfig *cfg)
 {
-    g_autoptr(xsnapQemuMonitor) mon = g_new0(xsnapQemuMonitor, 1);
-    struct sockaddr_un addr;
-    unsigned int backoffMs = 10;
-    gint64 deadline;
-    int err = 0;
+    xsnapQemuMonitor *mon = g_new0(xsnapQemuMonitor, 1);
 
     mon->fd = -1;
     mon->path = g_strdup(path);
@@ -368,6 +365,30 @@ xsnapQemuMonitorOpen(const char *path, const xsnapQemuMonitorConfig *cfg)
         mon->cfg = *cfg;
     else
         xsnapQemuMonitorConfigInit(&mon->cfg);
+    return mon;
+}
+
+
+xsnapQemuMonitor *
+xsnapQemuMonitorOpenFd(int fd, const char *name, const xsnapQemuMonitorConfig *cfg)
+{
+    g_autoptr(xsnapQemuMonitor) mon = xsnapQemuMonitorNew(name, cfg);
+
+    mon->fd = fd;
+    if (xsnapQemuMonitorHandshake(mon, xsnapDeadline(mon->cfg.connectTimeoutMs)) < 0)
+        return NULL;
+    return g_steal_pointer(&mon);
+}
+
+
+xsnapQemuMonitor *
+xsnapQemuMonitorOpen(const char *path, const xsnapQemuMonitorConfig *cfg)
+{
+    g_autoptr(xsnapQemuMonitor) mon = xsnapQemuMonitorNew(path, cfg);
+    struct sockaddr_un addr;
+    unsigned int backoffMs = 10;
+    gint64 deadline;
+    int err = 0;
 
     if (strlen(path) >= sizeof(addr.sun_path)) {
         xsnapReportError(VIR_ERR_INVALID_ARG,

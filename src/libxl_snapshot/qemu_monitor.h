@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qemu_monitor.h: a small, defensive QMP client for the device model
  *
@@ -43,6 +44,15 @@ char *xsnapQemuMonitorDefaultPath(int domid);
  */
 xsnapQemuMonitor *xsnapQemuMonitorOpen(const char *path,
                                        const xsnapQemuMonitorConfig *cfg);
+
+/*
+ * Like Open, on the socket @fd already connected to a QMP server (a
+ * socketpair in the tests and the fuzz target); @name stands for the
+ * socket path in messages. The monitor owns @fd from here on: it is
+ * closed with the monitor, or before returning NULL with an error.
+ */
+xsnapQemuMonitor *xsnapQemuMonitorOpenFd(int fd, const char *name,
+                                         const xsnapQemuMonitorConfig *cfg);
 
 /* Closes the socket and frees everything; accepts NULL. */
 void xsnapQemuMonitorClose(xsnapQemuMonitor *mon);

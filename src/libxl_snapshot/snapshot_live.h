@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshot_live.h: making libvirt's live definition of a running domain
  * name the images its device model serves

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshot_ops.c: creating, reverting to and deleting snapshots of Xen
  * domains: the memory through libxl, the disks through the disk engine,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshot_ops.h: the snapshot operations that touch a domain's memory
  * and disks, as the driver callbacks call them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * util_file.c: whole-buffer reads and writes on file descriptors, and
  * the pieces of a durable atomic file write

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * util_xml.c: safe XML parsing, XPath and attribute helpers, and a
  * libvirt-style serialiser for element subtrees
@@ -497,15 +498,129 @@ xsnapXMLIsDomainMetadata(xmlNodePtr node)
 }
 
 
+/* Length of the character reference ("&#38;", "&#x26;") at @s, or 0. */
+static size_t
+xsnapXMLCharRefLen(const char *s)
+{
+    size_t i = 2;
+    bool hex = false;
+
+    if (s[0] != '&' || s[1] != '#')
+        return 0;
+    if (s[2] == 'x') {
+        hex = true;
+        i++;
+    }
+    if (!(hex ? g_ascii_isxdigit(s[i]) : g_ascii_isdigit(s[i])))
+        return 0;
+    while (hex ? g_ascii_isxdigit(s[i]) : g_ascii_isdigit(s[i]))
+        i++;
+    return s[i] == ';' ? i + 1 : 0;
+}
+
+
+/* A namespace name as an attribute value. libxml2's parser, without
+ * entity substitution (as libvirt's and ours run), keeps a namespace
+ * name with each '&' of the value still written as the reference
+ * "&#38;": the name is half escaped already. Escaping it once more would
+ * add one "#38;" at each parse and format round, so such references are
+ * written as they are, and only the other special characters escaped. */
+static char *
+xsnapXMLEscapeNsHref(const char *href)
+{
+    GString *out = g_string_sized_new(strlen(href) + 16);
+    size_t n;
+
+    while (*href) {
+        if ((n = xsnapXMLCharRefLen(href)) > 0) {
+            g_string_append_len(out, href, (gssize)n);
+            href += n;
+            continue;
+        }
+        switch (*href) {
+        case '<': g_string_append(out, "&lt;"); break;
+        case '>': g_string_append(out, "&gt;"); break;
+        case '&': g_string_append(out, "&amp;"); break;
+        case '"': g_string_append(out, "&quot;"); break;
+        case '\'': g_string_append(out, "&apos;"); break;
+        default: g_string_append_c(out, *href);
+        }
+        href++;
+    }
+    return g_string_free(out, FALSE);
+}
+
+
+typedef struct _xsnapXMLNsSave xsnapXMLNsSave;
+struct _xsnapXMLNsSave {
+    xmlNsPtr ns;
+    xmlChar *href;
+};
+
+
+/* libxml2's serialiser writes a namespace name between quotes as it is,
+ * so a '<' in it (read from "&lt;" or "&#60;") would make XML that no
+ * parser reads back; libvirt's output has that flaw. Give each such name
+ * of the subtree at @node the reference "&#60;" for the dump, the way the
+ * parser keeps "&#38;", and record the names to put back. */
+static void
+xsnapXMLNsHrefsProtect(xmlNodePtr node, GArray *saved)
+{
+    xmlNodePtr cur;
+    xmlNsPtr ns;
+
+    for (ns = node->nsDef; ns; ns = ns->next) {
+        xsnapXMLNsSave save = { ns, NULL };
+        GString *href;
+        const xmlChar *p;
+
+        if (!ns->href || !strchr((const char *)ns->href, '<'))
+            continue;
+        href = g_string_new(NULL);
+        for (p = ns->href; *p; p++) {
+            if (*p == '<')
+                g_string_append(href, "&#60;");
+            else
+                g_string_append_c(href, (char)*p);
+        }
+        save.href = (xmlChar *)ns->href;
+        ns->href = xmlStrdup((const xmlChar *)href->str);
+        g_string_free(href, TRUE);
+        g_array_append_val(saved, save);
+    }
+    for (cur = node->children; cur; cur = cur->next) {
+        if (cur->type == XML_ELEMENT_NODE)
+            xsnapXMLNsHrefsProtect(cur, saved);
+    }
+}
+
+
+static void
+xsnapXMLNsHrefsRestore(GArray *saved)
+{
+    size_t i;
+
+    for (i = 0; i < saved->len; i++) {
+        xsnapXMLNsSave *save = &g_array_index(saved, xsnapXMLNsSave, i);
+
+        xmlFree((xmlChar *)save->ns->href);
+        save->ns->href = save->href;
+    }
+    g_array_set_size(saved, 0);
+}
+
+
 static void
 xsnapXMLFormatMetadata(xsnapBuf *buf, xmlNodePtr node)
 {
     xmlBufferPtr xmlbuf = xmlBufferCreate();
     int oldIndentTreeOutput = xmlIndentTreeOutput;
+    g_autoptr(GArray) saved = g_array_new(FALSE, FALSE, sizeof(xsnapXMLNsSave));
     const char *content;
 
     if (!xmlbuf)
         return;
+    xsnapXMLNsHrefsProtect(node, saved);
     xmlIndentTreeOutput = 1;
     if (xmlNodeDump(xmlbuf, node->doc, node, buf->indent / 2, 1) >= 0) {
         content = (const char *)xmlBufferContent(xmlbuf);
@@ -515,6 +630,7 @@ xsnapXMLFormatMetadata(xsnapBuf *buf, xmlNodePtr node)
             xsnapBufAsprintf(buf, "%s\n", content);
     }
     xmlIndentTreeOutput = oldIndentTreeOutput;
+    xsnapXMLNsHrefsRestore(saved);
     xmlBufferFree(xmlbuf);
 }
 
@@ -542,11 +658,13 @@ xsnapXMLFormatElement(xsnapBuf *buf, xmlNodePtr node, const char *rootName,
     xsnapBufAsprintf(buf, "<%s", name);
 
     for (ns = node->nsDef; ns; ns = ns->next) {
+        g_autofree char *href = xsnapXMLEscapeNsHref(ns->href ? (const char *)ns->href : "");
+
         if (ns->prefix)
             xsnapBufAsprintf(buf, " xmlns:%s", (const char *)ns->prefix);
         else
             xsnapBufAdd(buf, " xmlns");
-        xsnapBufEscapeString(buf, "='%s'", ns->href ? (const char *)ns->href : "");
+        xsnapBufAsprintf(buf, "='%s'", href);
     }
 
     for (attr = node->properties; attr; attr = attr->next) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * util_xml.h: safe XML parsing, XPath and attribute helpers, and a
  * libvirt-style serialiser for element subtrees

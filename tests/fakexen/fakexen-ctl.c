@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fakexen-ctl: looks at and pokes the simulated Xen host from outside
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fakexen-lib.sh: shell helpers for tests that run on the simulated Xen
 # host.  Source it from a test run by `make check`, then call fx_setup.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fakexen-preload.h: run a C test on the simulated Xen host
  *

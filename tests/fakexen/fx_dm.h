@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fx_dm.h: the device model of a simulated domain (a real QEMU)
  *

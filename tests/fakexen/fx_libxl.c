@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fx_libxl.c: the libxl entry points of the simulated Xen host
  *

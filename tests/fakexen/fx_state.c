@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fx_state.c: the simulated Xen host's domain table, kept in files
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fx_unsupported.c: libxl calls the simulated host refuses
  *

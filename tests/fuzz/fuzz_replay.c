@@ -1,10 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_replay.c: runs a libFuzzer target over files, without libFuzzer
  *
  * Arguments are files or directories (every regular file inside is
- * run). Without arguments, runs the seed corpus: tests/xml/snapshot,
- * tests/xml/snapshot-diff and tests/fuzz/corpus under $abs_top_srcdir
- * (or the folders FUZZ_REPLAY_DIRS lists, for another target).
+ * run). Without arguments, runs the target's seed corpus under
+ * $abs_top_srcdir: FUZZ_SEED_DIRS, a list of quoted directories the
+ * build defines per target (by default the <domainsnapshot> seeds,
+ * tests/xml/snapshot, tests/xml/snapshot-diff and tests/fuzz/corpus).
  * A broken promise in the target aborts, failing the test.
  */
 #include <config.h>
@@ -14,6 +16,11 @@
 #include <stdlib.h>
 
 #include "internal.h"
+
+#ifndef FUZZ_SEED_DIRS
+# define FUZZ_SEED_DIRS "tests/xml/snapshot", "tests/xml/snapshot-diff", \
+    "tests/fuzz/corpus"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -71,12 +78,7 @@ main(int argc, char **argv)
         }
     } else {
         const char *top = getenv("abs_top_srcdir");
-#ifdef FUZZ_REPLAY_DIRS
-        const char *dirs[] = { FUZZ_REPLAY_DIRS };
-#else
-        const char *dirs[] = { "tests/xml/snapshot", "tests/xml/snapshot-diff",
-                               "tests/fuzz/corpus" };
-#endif
+        const char *dirs[] = { FUZZ_SEED_DIRS };
         size_t j;
 
         for (j = 0; j < G_N_ELEMENTS(dirs); j++) {

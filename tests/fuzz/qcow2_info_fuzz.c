@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qcow2_info_fuzz.c: libFuzzer target for the qcow2 header reader
  *

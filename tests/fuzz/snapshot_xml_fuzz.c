@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * snapshot_xml_fuzz.c: libFuzzer target for the <domainsnapshot> parser
  *

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * memory_image_fuzz.c: libFuzzer target for the memory image header reader
+ *
+ * Each input is the start of a memory image file (held in a memfd, so
+ * that the reader runs on a real file descriptor and the fuzzer never
+ * touches the disk). Whatever reads must describe an XML area that fits
+ * the file; rewriting the XML in place with what was read, or with the
+ * longest text that fits, must leave the header and libxl's stream
+ * untouched and read back; one byte more must be refused without a
+ * change; and a fresh header written for the same XML must read back to
+ * it. A broken promise aborts.
+ */
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE /* memfd_create */
+#endif
+#include <config.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "util_error.h"
+#include "util_file.h"
+#include "memory_image.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_MAX_INPUT (256 * 1024)
+
+
+static G_GNUC_NORETURN void
+fuzzFail(const char *what, const char *detail)
+{
+    fprintf(stderr, "memory_image_fuzz: %s\n%s\n", what,
+            detail ? detail : xsnapGetLastErrorMessage());
+    abort();
+}
+
+
+/* A memfd holding @len bytes of @data, or -1. */
+static int
+fuzzMemfd(const void *data, size_t len)
+{
+    int fd = memfd_create("xsnap-memory-image-fuzz", MFD_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    if (len && xsnapFileWriteAll(fd, data, len) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+
+/* The whole contents of @fd (caller frees), or aborts. */
+static unsigned char *
+fuzzSlurp(int fd, size_t size)
+{
+    unsigned char *buf = g_malloc(size ? size : 1);
+
+    if (pread(fd, buf, size, 0) != (ssize_t)size)
+        fuzzFail("cannot read the memfd back", "");
+    return buf;
+}
+
+
+/* Rewrites the XML of the image in @fd with @xml and checks the result
+ * against @orig: header and stream the same, the area @xml and NULs. */
+static void
+fuzzRewrite(int fd, const char *path, const unsigned char *orig, size_t size,
+            const xsnapMemoryImageHeader *hdr, const char *xml)
+{
+    g_autofree unsigned char *now = NULL;
+    g_autofree char *back = NULL;
+    xsnapMemoryImageHeader hdr2;
+    size_t len = strlen(xml);
+    size_t i;
+
+    if (xsnapMemoryImageRewriteXML(path, xml) < 0)
+        fuzzFail("an XML that fits the area cannot be rewritten", NULL);
+    now = fuzzSlurp(fd, size);
+    if (memcmp(now, orig, XSNAP_MEMORY_IMAGE_HEADER_LEN) != 0)
+        fuzzFail("rewriting the XML changed the header", xml);
+    if (memcmp(now + hdr->streamOffset, orig + hdr->streamOffset,
+               size - hdr->streamOffset) != 0)
+        fuzzFail("rewriting the XML changed the stream", xml);
+    if (memcmp(now + XSNAP_MEMORY_IMAGE_HEADER_LEN, xml, len) != 0)
+        fuzzFail("the rewritten area does not hold the XML", xml);
+    for (i = XSNAP_MEMORY_IMAGE_HEADER_LEN + len; i < hdr->streamOffset; i++) {
+        if (now[i] != 0)
+            fuzzFail("the rewritten area is not padded with NULs", xml);
+    }
+    if (xsnapMemoryImageRead(path, &hdr2, &back) < 0)
+        fuzzFail("a rewritten image does not read", NULL);
+    if (!g_str_equal(back, xml) || hdr2.xmlLen != hdr->xmlLen ||
+        hdr2.streamOffset != hdr->streamOffset)
+        fuzzFail("a rewritten image reads back differently", back);
+}
+
+
+static void
+fuzzFreshHeader(const char *xml)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *back = NULL;
+    xsnapMemoryImageHeader hdr;
+    int fd = fuzzMemfd(NULL, 0);
+
+    if (fd < 0)
+        return;
+    path = g_strdup_printf("/proc/self/fd/%d", fd);
+    if (xsnapMemoryImageWriteHeader(fd, xml, 0) < 0)
+        fuzzFail("no header can be written for an XML read from an image", NULL);
+    if (xsnapMemoryImageRead(path, &hdr, &back) < 0)
+        fuzzFail("a freshly written header does not read", NULL);
+    if (!g_str_equal(back, xml))
+        fuzzFail("a freshly written header reads back another XML", back);
+    if (hdr.streamOffset % 4096 != 0 || hdr.xmlLen <= strlen(xml))
+        fuzzFail("a freshly written header has a bad XML area", back);
+    close(fd);
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    g_autofree unsigned char *orig = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *xml = NULL;
+    g_autofree char *fill = NULL;
+    g_autofree char *over = NULL;
+    g_autofree unsigned char *now = NULL;
+    xsnapMemoryImageHeader hdr;
+    int fd;
+
+    if (size > FUZZ_MAX_INPUT || (fd = fuzzMemfd(data, size)) < 0)
+        return 0;
+    path = g_strdup_printf("/proc/self/fd/%d", fd);
+
+    if (xsnapMemoryImageRead(path, &hdr, &xml) < 0) {
+        xsnapResetLastError();
+        close(fd);
+        return 0;
+    }
+    if (hdr.streamOffset != XSNAP_MEMORY_IMAGE_HEADER_LEN + (uint64_t)hdr.xmlLen ||
+        hdr.streamOffset > size || strlen(xml) >= hdr.xmlLen)
+        fuzzFail("the header describes an XML area outside the file", xml);
+    orig = fuzzSlurp(fd, size);
+
+    /* The same XML, then the longest that fits, then one byte too many. */
+    fuzzRewrite(fd, path, orig, size, &hdr, xml);
+    fill = g_strnfill(hdr.xmlLen - 1, 'x');
+    fuzzRewrite(fd, path, orig, size, &hdr, fill);
+    over = g_strnfill(hdr.xmlLen, 'y');
+    if (xsnapMemoryImageRewriteXML(path, over) == 0)
+        fuzzFail("an XML larger than the area was written", NULL);
+    xsnapResetLastError();
+    now = fuzzSlurp(fd, size);
+    if (memcmp(now + XSNAP_MEMORY_IMAGE_HEADER_LEN, fill, hdr.xmlLen - 1) != 0)
+        fuzzFail("a refused rewrite changed the image", NULL);
+
+    fuzzFreshHeader(xml);
+    close(fd);
+    xsnapResetLastError();
+    return 0;
+}
