@@ -367,6 +367,66 @@ testReuse(const void *data XSNAP_UNUSED)
 
 
 /*
+ * Overlays prepared before the pause and then abandoned: the node of
+ * each goes, the file the plan made goes, a reused file stays, and the
+ * disks keep serving their images; a plan prepared again then runs.
+ */
+static int
+testPrepareAbandon(const void *data XSNAP_UNUSED)
+{
+    testEnv env;
+    g_autoptr(xsnapDiskPlan) plan = xsnapDiskPlanNew("p");
+    g_autoptr(xsnapBlockNodeList) list = NULL;
+    g_autofree char *made = NULL;
+    g_autofree char *reused = NULL;
+    g_autofree char *node0 = NULL;
+    g_autofree char *node1 = NULL;
+    int ret = -1;
+
+    CHECK(testEnvSetup(&env, "abandon", 2, "q") == 0);
+    made = g_strdup_printf("%s/xvda.p", env.dir);
+    reused = g_strdup_printf("%s/xvdb.reused", env.dir);
+    CHECK(xsnapQemuImgCreateOverlay(reused, env.paths[1], "qcow2") == 0);
+    xsnapDiskPlanAddDisk(plan, "xvda", env.paths[0], "qcow2",
+                         XSNAP_DISK_SNAPSHOT_EXTERNAL, made, false);
+    xsnapDiskPlanAddDisk(plan, "xvdb", env.paths[1], "qcow2",
+                         XSNAP_DISK_SNAPSHOT_EXTERNAL, reused, true);
+    CHECK(xsnapDiskPlanPrepareOnline(plan, env.qemu->mon) == 0);
+    CHECK(plan->prepared);
+    node0 = g_strdup(xsnapDiskPlanGetItem(plan, 0)->overlayNode);
+    node1 = g_strdup(xsnapDiskPlanGetItem(plan, 1)->overlayNode);
+    CHECK(node0 && node1);
+    CHECK((list = xsnapQemuBlockQuery(env.qemu->mon)));
+    CHECK(xsnapBlockNodeListFindNode(list, node0));
+    CHECK(xsnapBlockNodeListFindNode(list, node1));
+    g_clear_pointer(&list, xsnapBlockNodeListFree);
+
+    xsnapDiskPlanAbandon(plan, env.qemu->mon);
+    CHECK(!plan->prepared && !plan->completed);
+    CHECK(!g_file_test(made, G_FILE_TEST_EXISTS));
+    CHECK(g_file_test(reused, G_FILE_TEST_EXISTS));
+    CHECK((list = xsnapQemuBlockQuery(env.qemu->mon)));
+    CHECK(!xsnapBlockNodeListFindNode(list, node0));
+    CHECK(!xsnapBlockNodeListFindNode(list, node1));
+    CHECK(xsnapBlockNodeListFindDisk(list, "xvda", env.paths[0]));
+    CHECK(xsnapBlockNodeListFindDisk(list, "xvdb", env.paths[1]));
+
+    /* Prepared again (new node names) and run: the disks move on. */
+    CHECK(xsnapDiskPlanPrepareOnline(plan, env.qemu->mon) == 0);
+    CHECK(!g_str_equal(xsnapDiskPlanGetItem(plan, 0)->overlayNode, node0));
+    CHECK(xsnapTestQemuWrite(env.qemu, "xvda", 0x44, 0) == 0);
+    CHECK(xsnapDiskPlanRunOnline(plan, env.qemu->mon) == 0);
+    CHECK(plan->completed);
+    CHECK(xsnapTestQemuCheck(env.qemu, xsnapDiskPlanGetItem(plan, 0)->overlayNode,
+                             0x44, 0) == 0);
+    ret = 0;
+ cleanup:
+    testEnvClear(&env);
+    return ret;
+}
+
+
+/*
  * A completed plan taken back while the guest runs on: raw external,
  * qcow2 internal, qcow2 external over a reused overlay. The guest's
  * writes after the snapshot stay; QEMU serves the first images again.
@@ -536,6 +596,8 @@ mymain(void)
     if (xsnapTestRun("1 disk in one transaction", testMixed, GSIZE_TO_POINTER(1)) < 0)
         ret = -1;
     if (xsnapTestRun("8 disks, mixed formats and modes", testMixed, GSIZE_TO_POINTER(8)) < 0)
+        ret = -1;
+    if (xsnapTestRun("overlays prepared, then abandoned", testPrepareAbandon, NULL) < 0)
         ret = -1;
     if (xsnapTestRun("reuse an existing overlay", testReuse, NULL) < 0)
         ret = -1;

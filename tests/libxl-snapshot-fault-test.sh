@@ -97,12 +97,19 @@ for d in ET.fromstring(v["config"]).iter("disk"):
 if v["state"] in ("running", "paused"):
     for b in json.load(open(qmp))["return"]:
         print("served", b["device"], (b.get("inserted") or {}).get("file"))
+    # Nodes we name: an overlay opened before the pause and left behind.
+    nodes = json.load(open(qmp + ".nodes"))["return"]
+    print("nodes", " ".join(sorted(n["node-name"] for n in nodes
+                                   if n["node-name"].startswith("xsnap-"))))
 PY
 fingerprint() {
     fx_virsh "echo @@state@@; domstate $1; echo @@list@@; snapshot-list $1 --name; echo @@current@@; snapshot-current $1 --name; echo @@config@@; dumpxml $1 --inactive; echo @@end@@" \
         > "$FX_DIR/fp.virsh" 2>/dev/null
     fx_ctl qmp "$1" '{"execute":"query-block"}' > "$FX_DIR/fp.qmp" 2>/dev/null ||
         echo '{"return": []}' > "$FX_DIR/fp.qmp"
+    fx_ctl qmp "$1" '{"execute":"query-named-block-nodes","arguments":{"flat":true}}' \
+        > "$FX_DIR/fp.qmp.nodes" 2>/dev/null ||
+        echo '{"return": []}' > "$FX_DIR/fp.qmp.nodes"
     nsenter -t "$nspid" -m -- /usr/bin/python3 "$FX_DIR/fingerprint.py" \
         "$FX_DIR/fp.virsh" "$FX_DIR/fp.qmp" "$D" "$store/$1" || fx_fail "fingerprint of $1"
 }
@@ -252,8 +259,8 @@ revert_cases() {
             same "$before" "$after" "revert of $dom with a fault at $p"
             has "$xvda" "$pat" 1M 64k || fx_fail "xvda changed by a fault at $p"
         else
-            same "$(without "$before" '^(state|served) ')" \
-                 "$(without "$after" '^(state|served) ')" \
+            same "$(without "$before" '^(state|served|nodes) ')" \
+                 "$(without "$after" '^(state|served|nodes) ')" \
                  "revert of $dom with a fault at $p"
             [ "$(field "$after" state)" = "shut off" ] ||
                 fx_fail "$dom is '$(field "$after" state)' after a fault at $p"

@@ -30,6 +30,7 @@
 #include "snapshot_store.h"
 #include "disk_plan.h"
 #include "qemu_img.h"
+#include "qemu_block.h"
 #include "qemu_monitor.h"
 #include "snapshot_ops.h"
 #include "tool_cmds.h"
@@ -242,9 +243,11 @@ vxsFileUser(const char *path)
 
 
 /* Removes @path, a file the operation listed as its own, unless anything
- * still refers to it or uses it. */
+ * still refers to it or uses it; a dry run that would first have closed
+ * the device model's node on it passes @closing. */
 static void
-vxsRemoveFile(vxsJournalCtx *ctx, const char *path, const char *what)
+vxsRemoveFileFull(vxsJournalCtx *ctx, const char *path, const char *what,
+                  bool closing)
 {
     g_autofree char *why = NULL;
     long pid;
@@ -255,7 +258,7 @@ vxsRemoveFile(vxsJournalCtx *ctx, const char *path, const char *what)
         printf(_("  keep file %1$s (%2$s): %3$s\n"), path, what, why);
         return;
     }
-    if ((pid = vxsFileUser(path)) > 0) {
+    if (!(closing && ctx->cl->dryRun) && (pid = vxsFileUser(path)) > 0) {
         printf(_("  keep file %1$s (%2$s): in use by process %3$ld, left in place\n"),
                path, what, pid);
         return;
@@ -265,6 +268,13 @@ vxsRemoveFile(vxsJournalCtx *ctx, const char *path, const char *what)
         printf(_("  error: cannot remove '%1$s': %2$s\n"), path, g_strerror(errno));
         ctx->failed++;
     }
+}
+
+
+static void
+vxsRemoveFile(vxsJournalCtx *ctx, const char *path, const char *what)
+{
+    vxsRemoveFileFull(ctx, path, what, false);
 }
 
 
@@ -325,6 +335,52 @@ vxsDeleteInternal(vxsJournalCtx *ctx, const char *target, const char *image,
         xsnapResetLastError();
         ctx->failed++;
     }
+}
+
+
+/*
+ * Closes node @node, which the interrupted create opened on overlay
+ * @overlay in the device model of the running domain before it stopped
+ * the guest, while no disk took it: the disk's image @source is then
+ * still the top of its chain (nothing is stacked on it). Without that
+ * proof the node stays, and so does the file (it is in use).
+ * Returns true when the node was (or, in a dry run, would be) closed.
+ */
+static bool
+vxsDropOverlayNode(vxsJournalCtx *ctx, const char *node, const char *overlay,
+                   const char *source)
+{
+    g_autoptr(xsnapQemuMonitor) mon = NULL;
+    g_autoptr(xsnapBlockNodeList) list = NULL;
+    g_autofree char *qmp = NULL;
+    const xsnapBlockNode *src;
+
+    if (!vxsDomainActive(ctx) || access(overlay, F_OK) < 0 ||
+        vxsFileUser(overlay) <= 0)
+        return false;
+    qmp = xsnapQemuMonitorDefaultPath(virDomainGetID(ctx->dom));
+    if (!(mon = xsnapQemuMonitorOpen(qmp, NULL)) ||
+        !(list = xsnapQemuBlockQuery(mon))) {
+        printf(_("  error: cannot reach the device model: %1$s\n"),
+               xsnapGetLastErrorMessage());
+        xsnapResetLastError();
+        ctx->failed++;
+        return false;
+    }
+    if (!xsnapBlockNodeListFindNode(list, node))
+        return false;
+    if (!source || !(src = xsnapBlockNodeListFindImage(list, source)) ||
+        src->hasParent)
+        return false;
+    printf(_("  close node '%1$s' of %2$s in the device model (no disk took it)\n"),
+           node, overlay);
+    if (!ctx->cl->dryRun && xsnapQemuBlockdevDel(mon, node) < 0) {
+        printf(_("  error: %1$s\n"), xsnapGetLastErrorMessage());
+        xsnapResetLastError();
+        ctx->failed++;
+        return false;
+    }
+    return true;
 }
 
 
@@ -470,9 +526,15 @@ vxsCleanupCreate(vxsJournalCtx *ctx)
         g_autofree char *created = xsnapSnapshotJournalGet(ctx->journal, targets[i], "overlay-created");
         g_autofree char *internal = xsnapSnapshotJournalGet(ctx->journal, targets[i], "internal");
         g_autofree char *src = xsnapSnapshotJournalGet(ctx->journal, targets[i], "source");
+        g_autofree char *node = xsnapSnapshotJournalGet(ctx->journal, targets[i], "overlay-node");
 
-        if (overlay && g_strcmp0(created, "true") == 0)
-            vxsRemoveFile(ctx, overlay, _("overlay of the interrupted snapshot"));
+        if (overlay && g_strcmp0(created, "true") == 0) {
+            bool closing = node && !disksDone &&
+                           vxsDropOverlayNode(ctx, node, overlay, src);
+
+            vxsRemoveFileFull(ctx, overlay, _("overlay of the interrupted snapshot"),
+                              closing);
+        }
         if (internal && src)
             vxsDeleteInternal(ctx, targets[i], src, internal);
     }

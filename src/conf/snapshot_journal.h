@@ -35,6 +35,8 @@
  *   internal=NAME          the internal snapshot taken (create) or deleted (delete)
  *   overlay=FILE           create/revert: the overlay made; delete: the one merged
  *   overlay-created=true   the overlay file is ours (not reused)
+ *   overlay-node=NODE      create, running domain: the device model's node of
+ *                          the overlay, opened before the guest was stopped
  *   base=FILE              delete: the image the overlay is merged into
  *   base-format=FMT
  *   merged=true            delete: the overlay was merged (it is stale from then on)

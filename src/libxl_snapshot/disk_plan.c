@@ -23,6 +23,7 @@
 
 #include "disk_plan.h"
 #include "qemu_block.h"
+#include "qcow2_info.h"
 #include "qemu_img.h"
 #include "util_error.h"
 
@@ -52,6 +53,7 @@ xsnapDiskPlanItemFree(xsnapDiskPlanItem *item)
     g_free(item->path);
     g_free(item->format);
     g_free(item->newPath);
+    g_free(item->newNode);
     g_free(item->nodeName);
     g_free(item->overlayNode);
     g_free(item);
@@ -94,6 +96,8 @@ xsnapDiskPlanAddDisk(xsnapDiskPlan *plan, const char *target, const char *path,
     if (mode == XSNAP_DISK_SNAPSHOT_EXTERNAL) {
         item->newPath = g_strdup(newPath);
         item->reuse = reuse;
+        item->newNode = g_strdup_printf("xsnap-%08x-%u", g_random_int(),
+                                        plan->disks->len);
     }
     g_ptr_array_add(plan->disks, item);
     return item;
@@ -253,7 +257,7 @@ xsnapDiskResolveBacking(const char *image, const char *backing)
 static int
 xsnapDiskCheckReuse(const xsnapDiskPlanItem *item)
 {
-    g_autoptr(xsnapQemuImgInfo) info = xsnapQemuImgGetInfo(item->newPath, "qcow2");
+    g_autoptr(xsnapQemuImgInfo) info = xsnapImageGetInfo(item->newPath, "qcow2");
     g_autofree char *backing = NULL;
 
     if (!info)
@@ -331,12 +335,18 @@ xsnapDiskPlanForget(xsnapDiskPlan *plan)
 {
     plan->completed = false;
     plan->ranOnline = false;
+    plan->prepared = false;
     for (size_t i = 0; i < plan->disks->len; i++) {
         xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
 
         item->createdFile = false;
         item->done = false;
         g_clear_pointer(&item->overlayNode, g_free);
+        /* The node of an earlier run may still be in QEMU under its name. */
+        if (plan->used && item->newNode) {
+            g_free(item->newNode);
+            item->newNode = g_strdup_printf("xsnap-%08x-%zu", g_random_int(), i);
+        }
     }
 }
 
@@ -427,46 +437,145 @@ xsnapDiskPlanUndoOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon,
 }
 
 
-int
-xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+static int
+xsnapDiskPlanQueryNodes(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
 {
     g_autoptr(xsnapBlockNodeList) list = NULL;
 
-    if (xsnapDiskPlanValidate(plan) < 0 ||
-        !(list = xsnapQemuBlockQuery(mon)) ||
+    if (!(list = xsnapQemuBlockQuery(mon)) ||
         xsnapDiskPlanMapNodes(plan, list) < 0)
+        return -1;
+    return 0;
+}
+
+
+int
+xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    if (xsnapDiskPlanValidate(plan) < 0 ||
+        xsnapDiskPlanQueryNodes(plan, mon) < 0)
         return -1;
     plan->mapped = true;
     return 0;
 }
 
 
-int
-xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+/* Waits for every started overlay creation; returns 0 or -1 with the first error. */
+static int
+xsnapDiskWaitCreates(GPtrArray *cmds)
 {
-    json_object *actions = NULL;
-    size_t nActions = 0;
+    g_autoptr(xsnapError) first = NULL;
+
+    for (size_t i = 0; i < cmds->len; i++) {
+        xsnapCommand *cmd = g_ptr_array_index(cmds, i);
+
+        if (cmd && xsnapCommandWait(cmd, NULL) < 0 && !first)
+            first = xsnapSaveLastError();
+        g_ptr_array_index(cmds, i) = NULL;
+    }
+    if (first) {
+        xsnapRestoreLastError(g_steal_pointer(&first));
+        return -1;
+    }
+    return 0;
+}
+
+
+int
+xsnapDiskPlanPrepareOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    g_autoptr(GPtrArray) cmds = g_ptr_array_new();
+    g_autoptr(xsnapError) saved = NULL;
 
     if (xsnapDiskPlanValidate(plan) < 0)
         return -1;
     xsnapDiskPlanForget(plan);
-    if (!plan->mapped && xsnapDiskPlanMapOnline(plan, mon) < 0)
-        return -1;
+    plan->used = true;
+
+    /* The overlays' qemu-img processes run side by side, and alongside
+     * the block-graph queries: each name is reserved with O_EXCL first,
+     * so what fails later only ever removes files made here. */
+    for (size_t i = 0; i < plan->disks->len; i++) {
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
+        xsnapCommand *cmd;
+
+        if (item->mode != XSNAP_DISK_SNAPSHOT_EXTERNAL || item->reuse)
+            continue;
+        if (xsnapDiskReserveFile(item->newPath) < 0)
+            goto error;
+        item->createdFile = true;
+        if (!(cmd = xsnapQemuImgCreateOverlayStart(item->newPath, item->path,
+                                                   item->format)))
+            goto error;
+        g_ptr_array_add(cmds, cmd);
+    }
+    if (!plan->mapped && xsnapDiskPlanQueryNodes(plan, mon) < 0)
+        goto error;
     /* A mapping made beforehand serves one run only. */
     plan->mapped = false;
+    if (xsnapDiskWaitCreates(cmds) < 0)
+        goto error;
 
     for (size_t i = 0; i < plan->disks->len; i++) {
         xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, i);
-        g_autofree char *nodeName = NULL;
 
         if (item->mode != XSNAP_DISK_SNAPSHOT_EXTERNAL)
             continue;
-        nodeName = g_strdup_printf("xsnap-%08x-%zu", g_random_int(), i);
-        if (xsnapDiskPrepareOverlay(item) < 0 ||
-            xsnapQemuBlockdevAddOverlay(mon, nodeName, item->newPath) < 0)
+        if ((item->reuse && xsnapDiskCheckReuse(item) < 0) ||
+            xsnapQemuBlockdevAddOverlay(mon, item->newNode, item->newPath) < 0)
             goto error;
-        item->overlayNode = g_steal_pointer(&nodeName);
+        item->overlayNode = g_strdup(item->newNode);
     }
+    plan->prepared = true;
+    return 0;
+
+ error:
+    saved = xsnapSaveLastError();
+    xsnapDiskWaitCreates(cmds);
+    plan->mapped = false;
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+    xsnapDiskPlanUndoOnline(plan, mon, false);
+    return -1;
+}
+
+
+void
+xsnapDiskPlanAbandon(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    g_autoptr(xsnapError) saved = xsnapSaveLastError();
+
+    if (!plan->prepared)
+        return;
+    for (size_t k = plan->disks->len; k > 0; k--) {
+        xsnapDiskPlanItem *item = xsnapDiskPlanGetItem(plan, k - 1);
+
+        if (item->mode != XSNAP_DISK_SNAPSHOT_EXTERNAL)
+            continue;
+        /* No disk uses the node yet, so with QEMU out of reach it is
+         * only an open file nobody reads: the file can go either way. */
+        if (item->overlayNode && mon && !xsnapQemuMonitorIsBroken(mon) &&
+            xsnapQemuBlockdevDel(mon, item->overlayNode) < 0)
+            g_warning("cannot remove node '%s' of overlay '%s': %s",
+                      item->overlayNode, item->newPath, xsnapGetLastErrorMessage());
+        g_clear_pointer(&item->overlayNode, g_free);
+        xsnapDiskRemoveCreated(item);
+    }
+    plan->prepared = false;
+    xsnapRestoreLastError(g_steal_pointer(&saved));
+}
+
+
+int
+xsnapDiskPlanRunOnlineStart(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    json_object *actions = NULL;
+    size_t nActions = 0;
+
+    plan->sent = false;
+    if (!plan->prepared && xsnapDiskPlanPrepareOnline(plan, mon) < 0)
+        return -1;
+    /* The transaction takes the prepared overlays, or undoes them. */
+    plan->prepared = false;
 
     if (testHook)
         testHook(plan, testHookOpaque);
@@ -491,17 +600,37 @@ xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
         json_object_put(actions);
         return 0;
     }
-    if (xsnapQemuTransaction(mon, actions) < 0) {
+    if (xsnapQemuTransactionStart(mon, actions) < 0) {
+        xsnapDiskPlanUndoOnline(plan, mon, true);
+        return -1;
+    }
+    plan->sent = true;
+    return 0;
+}
+
+
+int
+xsnapDiskPlanRunOnlineFinish(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    if (!plan->sent)
+        return 0;
+    plan->sent = false;
+    if (xsnapQemuTransactionFinish(mon) < 0) {
         xsnapDiskPlanUndoOnline(plan, mon, true);
         return -1;
     }
     plan->completed = true;
     plan->ranOnline = true;
     return 0;
+}
 
- error:
-    xsnapDiskPlanUndoOnline(plan, mon, false);
-    return -1;
+
+int
+xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon)
+{
+    if (xsnapDiskPlanRunOnlineStart(plan, mon) < 0)
+        return -1;
+    return xsnapDiskPlanRunOnlineFinish(plan, mon);
 }
 
 
@@ -515,8 +644,10 @@ xsnapDiskPlanCheckOffline(xsnapDiskPlan *plan)
 
         if (item->mode == XSNAP_DISK_SNAPSHOT_NO)
             continue;
-        /* Never probe: a guest can make a raw image look like anything. */
-        if (!(info = xsnapQemuImgGetInfo(item->path, item->format)))
+        /* Never probe: a guest can make a raw image look like anything.
+         * The image's own header answers for qcow2 and raw, without a
+         * second qemu-img process (qcow2_info.h). */
+        if (!(info = xsnapImageGetInfo(item->path, item->format)))
             return -1;
         if (!g_str_equal(info->format, item->format)) {
             xsnapReportError(VIR_ERR_CONFIG_UNSUPPORTED,

@@ -29,6 +29,9 @@ struct _xsnapDiskPlanItem {
     xsnapDiskSnapshotMode mode;
     char *newPath;        /* external: the new overlay */
     bool reuse;           /* external: @newPath exists and is to be used */
+    char *newNode;        /* external, online: the node name @newPath will get
+                           * (chosen when the disk is added, so that it can be
+                           * recorded before anything is made) */
 
     /* Filled while the plan runs. */
     char *nodeName;       /* online: QEMU node of @path */
@@ -44,9 +47,12 @@ struct _xsnapDiskPlan {
     bool completed;       /* the last run succeeded, so xsnapDiskPlanUndo applies */
     bool ranOnline;       /* ... and it ran through QMP */
     bool mapped;          /* nodes found by xsnapDiskPlanMapOnline, for the next run */
+    bool prepared;        /* overlays made and opened by xsnapDiskPlanPrepareOnline */
+    bool used;            /* prepared once: a new run picks new node names */
+    bool sent;            /* the transaction is out, its reply not read yet */
 };
 
-/* Test hook, called online after the preparation and before the transaction. */
+/* Test hook, called online after the preparation, just before the transaction. */
 typedef void (*xsnapDiskPlanHook)(xsnapDiskPlan *plan, void *opaque);
 void xsnapDiskPlanSetTestHook(xsnapDiskPlanHook hook, void *opaque);
 
@@ -85,12 +91,42 @@ int xsnapDiskPlanValidate(xsnapDiskPlan *plan);
 int xsnapDiskPlanMapOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
 
 /*
+ * Does everything of an online run that can come before the guest is
+ * stopped: maps the disks (unless xsnapDiskPlanMapOnline just did),
+ * creates each external overlay (or checks it, with reuse) and opens
+ * it in the device model behind @mon with blockdev-add, no disk using
+ * it yet. The next xsnapDiskPlanRunOnline, on any connection to the
+ * same device model, then sends the transaction only. On failure what
+ * it made is removed and -1 is returned; on success, until that run,
+ * xsnapDiskPlanAbandon takes it back. Returns 0 or -1.
+ */
+int xsnapDiskPlanPrepareOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
+
+/*
+ * Takes back a prepared plan that will not run: removes each overlay
+ * node through @mon (when non-NULL and usable) and each overlay file
+ * the plan created, never another. No disk uses them yet, so this is
+ * safe whether or not QEMU can be reached. Keeps the caller's error.
+ */
+void xsnapDiskPlanAbandon(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
+
+/*
  * Runs the plan on the running device model behind @mon as one
- * transaction. On success each external disk's active image is its
- * newPath. On failure every added node and created file is removed
- * and -1 is returned with the first error.
+ * transaction, preparing it first unless xsnapDiskPlanPrepareOnline
+ * did. On success each external disk's active image is its newPath.
+ * On failure every added node and created file is removed and -1 is
+ * returned with the first error.
  */
 int xsnapDiskPlanRunOnline(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
+
+/*
+ * xsnapDiskPlanRunOnline in two halves, so that the caller can check the
+ * domain while QEMU runs the transaction: Start sends it, Finish reads
+ * its reply (and undoes the plan if it failed). After a successful
+ * Start, Finish must be called on the same @mon. Both return 0 or -1.
+ */
+int xsnapDiskPlanRunOnlineStart(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
+int xsnapDiskPlanRunOnlineFinish(xsnapDiskPlan *plan, xsnapQemuMonitor *mon);
 
 /* Same contract, offline through qemu-img (the domain is not running). */
 int xsnapDiskPlanRunOffline(xsnapDiskPlan *plan);

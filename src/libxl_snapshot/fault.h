@@ -22,3 +22,12 @@
  * injected there. Never returns when a crash is injected there.
  */
 int xsnapFaultPoint(const char *point);
+
+/*
+ * For benchmarks: when the environment variable XSNAP_TIMING_FILE names
+ * a file, appends one line "@what key=value ..." of @n (name, value in
+ * milliseconds) pairs to it; inert otherwise. Called after the guest
+ * runs again, so that writing the line costs the pause nothing.
+ */
+void xsnapTimingLog(const char *what, size_t n, const char *const *names,
+                    const double *values);

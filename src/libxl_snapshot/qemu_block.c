@@ -450,11 +450,26 @@ xsnapQemuActionSnapshotExternal(const char *node, const char *overlay)
 int
 xsnapQemuTransaction(xsnapQemuMonitor *mon, json_object *actions)
 {
+    if (xsnapQemuTransactionStart(mon, actions) < 0)
+        return -1;
+    return xsnapQemuTransactionFinish(mon);
+}
+
+
+int
+xsnapQemuTransactionStart(xsnapQemuMonitor *mon, json_object *actions)
+{
     json_object *args = json_object_new_object();
 
     xsnapJSONAddObject(args, "actions", actions);
-    return xsnapQemuMonitorCommand(mon, xsnapQemuMonitorCommandNew("transaction", args),
-                                   json_type_object, NULL);
+    return xsnapQemuMonitorCommandStart(mon, xsnapQemuMonitorCommandNew("transaction", args));
+}
+
+
+int
+xsnapQemuTransactionFinish(xsnapQemuMonitor *mon)
+{
+    return xsnapQemuMonitorCommandFinish(mon, json_type_object, NULL);
 }
 
 

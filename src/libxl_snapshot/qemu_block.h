@@ -69,6 +69,9 @@ json_object *xsnapQemuActionSnapshotExternal(const char *node, const char *overl
 
 /* Runs @actions (ownership taken) as one QMP transaction. */
 int xsnapQemuTransaction(xsnapQemuMonitor *mon, json_object *actions);
+/* The same in two halves (see xsnapQemuMonitorCommandStart). */
+int xsnapQemuTransactionStart(xsnapQemuMonitor *mon, json_object *actions);
+int xsnapQemuTransactionFinish(xsnapQemuMonitor *mon);
 
 /* blockdev-snapshot-delete-internal-sync on @node. */
 int xsnapQemuSnapshotDeleteInternal(xsnapQemuMonitor *mon, const char *node,

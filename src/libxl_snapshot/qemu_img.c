@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,28 +42,58 @@ xsnapCommandCollect(int *fd, GString *buf)
 }
 
 
-int
-xsnapCommandRun(const char *const *argv, unsigned int timeoutMs, char **out)
+struct _xsnapCommand {
+    char *cmdline;
+    unsigned int timeoutMs;
+    gint64 deadline;
+    GPid pid;
+    int ofd;
+    int efd;
+};
+
+
+xsnapCommand *
+xsnapCommandStart(const char *const *argv, unsigned int timeoutMs)
 {
     g_autoptr(GError) gerr = NULL;
-    g_autoptr(GString) obuf = g_string_new(NULL);
-    g_autoptr(GString) ebuf = g_string_new(NULL);
-    g_autofree char *cmdline = g_strjoinv(" ", (char **)argv);
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeoutMs * 1000;
-    GPid pid;
-    int ofd = -1;
-    int efd = -1;
-    int status = 0;
-    bool timedOut = false;
+    xsnapCommand *cmd = g_new0(xsnapCommand, 1);
 
+    cmd->cmdline = g_strjoinv(" ", (char **)argv);
+    cmd->timeoutMs = timeoutMs;
+    cmd->deadline = g_get_monotonic_time() + (gint64)timeoutMs * 1000;
+    cmd->ofd = -1;
+    cmd->efd = -1;
     if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
                                   G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                                   G_SPAWN_STDIN_FROM_DEV_NULL,
-                                  NULL, NULL, &pid, NULL, &ofd, &efd, &gerr)) {
+                                  NULL, NULL, &cmd->pid, NULL, &cmd->ofd, &cmd->efd,
+                                  &gerr)) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED,
                          _("cannot run '%1$s': %2$s"), argv[0], gerr->message);
-        return -1;
+        g_free(cmd->cmdline);
+        g_free(cmd);
+        return NULL;
     }
+    return cmd;
+}
+
+
+int
+xsnapCommandWait(xsnapCommand *cmd, char **out)
+{
+    g_autoptr(GString) obuf = g_string_new(NULL);
+    g_autoptr(GString) ebuf = g_string_new(NULL);
+    g_autofree char *cmdline = cmd->cmdline;
+    gint64 deadline = cmd->deadline;
+    unsigned int timeoutMs = cmd->timeoutMs;
+    GPid pid = cmd->pid;
+    int ofd = cmd->ofd;
+    int efd = cmd->efd;
+    int pidfd;
+    int status = 0;
+    bool timedOut = false;
+
+    g_free(cmd);
 
     while (ofd >= 0 || efd >= 0) {
         struct pollfd pfd[2];
@@ -93,9 +124,14 @@ xsnapCommandRun(const char *const *argv, unsigned int timeoutMs, char **out)
         }
     }
 
-    /* Wait for the exit, killing the child once the deadline passes. */
-    for (;;) {
+    /* Wait for the exit, killing the child once the deadline passes.
+     * The child usually exits right after closing its output: a pidfd
+     * wakes us then, where a fixed sleep added up to its length to
+     * every command. */
+    pidfd = timedOut ? -1 : pidfd_open(pid, 0);
+    for (unsigned int nap = 50;; nap = MIN(nap * 2, 2000)) {
         pid_t r = waitpid(pid, &status, WNOHANG);
+        gint64 left;
 
         if (r == pid)
             break;
@@ -103,7 +139,8 @@ xsnapCommandRun(const char *const *argv, unsigned int timeoutMs, char **out)
             status = -1;
             break;
         }
-        if (g_get_monotonic_time() >= deadline)
+        left = (deadline - g_get_monotonic_time()) / 1000;
+        if (left <= 0)
             timedOut = true;
         if (timedOut) {
             kill(pid, SIGKILL);
@@ -111,8 +148,15 @@ xsnapCommandRun(const char *const *argv, unsigned int timeoutMs, char **out)
                 ;
             break;
         }
-        g_usleep(2000);
+        if (pidfd >= 0) {
+            struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+            poll(&pfd, 1, (int)MIN(left, G_MAXINT));
+        } else {
+            g_usleep(nap);
+        }
     }
+    if (pidfd >= 0)
+        close(pidfd);
     if (ofd >= 0)
         close(ofd);
     if (efd >= 0)
@@ -138,6 +182,16 @@ xsnapCommandRun(const char *const *argv, unsigned int timeoutMs, char **out)
     if (out)
         *out = g_string_free(g_steal_pointer(&obuf), FALSE);
     return 0;
+}
+
+int
+xsnapCommandRun(const char *const *argv, unsigned int timeoutMs, char **out)
+{
+    xsnapCommand *cmd = xsnapCommandStart(argv, timeoutMs);
+
+    if (!cmd)
+        return -1;
+    return xsnapCommandWait(cmd, out);
 }
 
 
@@ -299,6 +353,17 @@ xsnapQemuImgCreateOverlay(const char *path, const char *backing,
                            "-F", backingFormat, "-b", backing, path, NULL };
 
     return xsnapCommandRun(argv, xsnapQemuImgTimeoutMs(), NULL);
+}
+
+
+xsnapCommand *
+xsnapQemuImgCreateOverlayStart(const char *path, const char *backing,
+                               const char *backingFormat)
+{
+    const char *argv[] = { xsnapQemuImgBinary(), "create", "-q", "-f", "qcow2",
+                           "-F", backingFormat, "-b", backing, path, NULL };
+
+    return xsnapCommandStart(argv, xsnapQemuImgTimeoutMs());
 }
 
 

@@ -18,6 +18,20 @@
  */
 int xsnapCommandRun(const char *const *argv, unsigned int timeoutMs, char **out);
 
+/* A command started by xsnapCommandStart and not yet waited for. */
+typedef struct _xsnapCommand xsnapCommand;
+
+/*
+ * The first half of xsnapCommandRun: starts @argv and returns at once,
+ * so that several commands (or other work) run side by side. The
+ * timeout counts from here. Every command returned must be passed to
+ * xsnapCommandWait exactly once. Returns NULL with an error reported.
+ */
+xsnapCommand *xsnapCommandStart(const char *const *argv, unsigned int timeoutMs);
+
+/* The second half: waits for @cmd (and frees it); as xsnapCommandRun. */
+int xsnapCommandWait(xsnapCommand *cmd, char **out);
+
 /* The qemu-img binary: $XSNAP_QEMU_IMG, else "qemu-img" from PATH. */
 const char *xsnapQemuImgBinary(void);
 
@@ -72,6 +86,10 @@ int xsnapQemuImgSnapshotList(const char *path, GStrv *names);
  */
 int xsnapQemuImgCreateOverlay(const char *path, const char *backing,
                               const char *backingFormat);
+
+/* xsnapQemuImgCreateOverlay, started; see xsnapCommandStart. */
+xsnapCommand *xsnapQemuImgCreateOverlayStart(const char *path, const char *backing,
+                                             const char *backingFormat);
 
 /* `qemu-img commit -f qcow2 -d [-b base] path`: writes qcow2 @path into @base (or its backing). */
 int xsnapQemuImgCommit(const char *path, const char *base);

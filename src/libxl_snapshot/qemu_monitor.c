@@ -25,7 +25,16 @@ struct _xsnapQemuMonitor {
     unsigned long long serial; /* last command id */
     char *lastErrorClass;
     bool broken;
+    char *pendingId;           /* xsnapQemuMonitorCommandStart's command */
+    char *pendingName;
+    gint64 pendingDeadline;
 };
+
+static char *xsnapQemuMonitorSend(xsnapQemuMonitor *mon, json_object *cmd,
+                                  gint64 deadline);
+static int xsnapQemuMonitorReceive(xsnapQemuMonitor *mon, const char *id,
+                                   const char *cmdName, json_type expect,
+                                   json_object **ret, gint64 deadline);
 
 
 void
@@ -312,11 +321,20 @@ xsnapQemuMonitorHandshake(xsnapQemuMonitor *mon, gint64 deadline)
     json_object *greeting;
     json_object *qmp;
 
+    g_autofree char *id = NULL;
+
     /*
-     * A QEMU serving another client accepts our connection in its
-     * backlog but greets us only when that client leaves, so the
-     * greeting wait covers the busy case.
+     * qmp_capabilities goes out before the greeting comes in: QEMU
+     * greets a client as it accepts it and reads requests only after,
+     * so this saves a round trip (create makes one connection inside
+     * the guest's pause). A QEMU serving another client accepts our
+     * connection in its backlog but greets us only when that client
+     * leaves, so the greeting wait covers the busy case.
      */
+    if (!(id = xsnapQemuMonitorSend(mon,
+                                    xsnapQemuMonitorCommandNew("qmp_capabilities", NULL),
+                                    deadline)))
+        return -1;
     if (!(greeting = xsnapQemuMonitorReadMessage(mon, deadline, true)))
         return -1;
     if (!json_object_object_get_ex(greeting, "QMP", &qmp) ||
@@ -329,9 +347,8 @@ xsnapQemuMonitorHandshake(xsnapQemuMonitor *mon, gint64 deadline)
     }
     json_object_put(greeting);
 
-    return xsnapQemuMonitorCommand(mon,
-                                   xsnapQemuMonitorCommandNew("qmp_capabilities", NULL),
-                                   json_type_object, NULL);
+    return xsnapQemuMonitorReceive(mon, id, "qmp_capabilities", json_type_object,
+                                   NULL, xsnapDeadline(mon->cfg.commandTimeoutMs));
 }
 
 
@@ -420,6 +437,8 @@ xsnapQemuMonitorClose(xsnapQemuMonitor *mon)
     if (mon->rbuf)
         g_byte_array_unref(mon->rbuf);
     g_free(mon->lastErrorClass);
+    g_free(mon->pendingId);
+    g_free(mon->pendingName);
     g_free(mon->path);
     g_free(mon);
 }
@@ -551,20 +570,14 @@ xsnapQemuMonitorCheckReturn(xsnapQemuMonitor *mon, const char *cmdName,
 }
 
 
-int
-xsnapQemuMonitorCommand(xsnapQemuMonitor *mon, json_object *cmd,
-                        json_type expect, json_object **ret)
+/* Writes @cmd (taking it) with a new id; returns the id, or NULL with an error. */
+static char *
+xsnapQemuMonitorSend(xsnapQemuMonitor *mon, json_object *cmd, gint64 deadline)
 {
     g_autofree char *id = NULL;
-    g_autofree char *cmdName = NULL;
     g_autofree char *line = NULL;
-    gint64 deadline = xsnapDeadline(mon->cfg.commandTimeoutMs);
-    int result = -1;
 
     g_clear_pointer(&mon->lastErrorClass, g_free);
-    cmdName = g_strdup(xsnapJSONGetString(cmd, "execute"));
-    if (!cmdName)
-        cmdName = g_strdup("?");
     id = g_strdup_printf("xsnap-%llu", ++mon->serial);
     xsnapJSONAddString(cmd, "id", id);
     line = g_strdup_printf("%s\n",
@@ -574,13 +587,23 @@ xsnapQemuMonitorCommand(xsnapQemuMonitor *mon, json_object *cmd,
     if (mon->broken || mon->fd < 0) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED,
                          _("QMP connection to '%1$s' is closed"), mon->path);
-        return -1;
+        return NULL;
     }
 
     g_log(XSNAP_QMP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s -> %.*s", mon->path,
           (int)strcspn(line, "\n"), line);
     if (xsnapQemuMonitorWriteAll(mon, line, strlen(line), deadline) < 0)
-        return -1;
+        return NULL;
+    return g_steal_pointer(&id);
+}
+
+
+/* Waits for the reply to command @id (named @cmdName) and checks it. */
+static int
+xsnapQemuMonitorReceive(xsnapQemuMonitor *mon, const char *id, const char *cmdName,
+                        json_type expect, json_object **ret, gint64 deadline)
+{
+    int result = -1;
 
     for (;;) {
         json_object *msg = xsnapQemuMonitorReadMessage(mon, deadline, true);
@@ -622,6 +645,59 @@ xsnapQemuMonitorCommand(xsnapQemuMonitor *mon, json_object *cmd,
         json_object_put(msg);
         return result;
     }
+}
+
+
+int
+xsnapQemuMonitorCommand(xsnapQemuMonitor *mon, json_object *cmd,
+                        json_type expect, json_object **ret)
+{
+    g_autofree char *id = NULL;
+    g_autofree char *cmdName = g_strdup(xsnapJSONGetString(cmd, "execute"));
+    gint64 deadline = xsnapDeadline(mon->cfg.commandTimeoutMs);
+
+    if (!cmdName)
+        cmdName = g_strdup("?");
+    if (!(id = xsnapQemuMonitorSend(mon, cmd, deadline)))
+        return -1;
+    return xsnapQemuMonitorReceive(mon, id, cmdName, expect, ret, deadline);
+}
+
+
+int
+xsnapQemuMonitorCommandStart(xsnapQemuMonitor *mon, json_object *cmd)
+{
+    g_autofree char *cmdName = g_strdup(xsnapJSONGetString(cmd, "execute"));
+
+    if (mon->pendingId) {
+        json_object_put(cmd);
+        xsnapReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                         _("a QMP command is already waiting for its reply"));
+        return -1;
+    }
+    mon->pendingDeadline = xsnapDeadline(mon->cfg.commandTimeoutMs);
+    if (!(mon->pendingId = xsnapQemuMonitorSend(mon, cmd, mon->pendingDeadline)))
+        return -1;
+    mon->pendingName = g_steal_pointer(&cmdName);
+    if (!mon->pendingName)
+        mon->pendingName = g_strdup("?");
+    return 0;
+}
+
+
+int
+xsnapQemuMonitorCommandFinish(xsnapQemuMonitor *mon, json_type expect,
+                              json_object **ret)
+{
+    g_autofree char *id = g_steal_pointer(&mon->pendingId);
+    g_autofree char *name = g_steal_pointer(&mon->pendingName);
+
+    if (!id) {
+        xsnapReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                         _("no QMP command is waiting for its reply"));
+        return -1;
+    }
+    return xsnapQemuMonitorReceive(mon, id, name, expect, ret, mon->pendingDeadline);
 }
 
 

@@ -70,6 +70,16 @@ int xsnapQemuMonitorCommand(xsnapQemuMonitor *mon, json_object *cmd,
                             json_type expect, json_object **ret);
 
 /*
+ * xsnapQemuMonitorCommand in two halves, so that the caller can do other
+ * work while QEMU runs the command: Start sends @cmd (taking it), Finish
+ * waits for its reply and checks it the same way. One command at a time
+ * is outstanding. Both return 0, or -1 with an error reported.
+ */
+int xsnapQemuMonitorCommandStart(xsnapQemuMonitor *mon, json_object *cmd);
+int xsnapQemuMonitorCommandFinish(xsnapQemuMonitor *mon, json_type expect,
+                                  json_object **ret);
+
+/*
  * Class of QEMU's error for the last failed command (e.g. "GenericError",
  * "CommandNotFound"), or NULL if it did not fail inside QEMU.
  */

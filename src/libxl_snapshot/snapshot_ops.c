@@ -411,6 +411,7 @@ struct _xsnapCreateCtx {
     bool suspended;            /* memory saved, domain suspended by us */
     bool halted;               /* we destroyed the domain after its snapshot */
     bool configDefined;        /* we redefined the persistent config */
+    double timing[5];          /* ms, for xsnapTimingLog (benchmarks) */
 };
 
 static void
@@ -737,6 +738,10 @@ xsnapCreateJournalBegin(xsnapCreateCtx *c)
             xsnapSnapshotJournalSet(c->journal, item->target, "overlay", item->newPath);
             if (!item->reuse)
                 xsnapSnapshotJournalSet(c->journal, item->target, "overlay-created", "true");
+            /* Opened in the device model before the pause. */
+            if (c->active)
+                xsnapSnapshotJournalSet(c->journal, item->target, "overlay-node",
+                                        item->newNode);
         }
     }
     return xsnapSnapshotJournalWrite(c->journal);
@@ -907,13 +912,19 @@ xsnapCreateUndoDisks(xsnapCreateCtx *c)
     g_autoptr(xsnapQemuMonitor) mon = NULL;
     int state;
 
-    if (!c->plan || !c->plan->completed)
+    if (!c->plan || !(c->plan->completed || c->plan->prepared))
         return;
     state = c->hv->state(c->dom, NULL);
     if (state >= 0 && state != VIR_DOMAIN_SHUTOFF &&
         !(mon = xsnapOpsMonitorOpen(c->hv, c->dom)))
         g_warning("cannot reach the device model of domain '%s' to take back the disks of snapshot '%s': %s",
                   c->snaps->name, c->plan->snapName, xsnapGetLastErrorMessage());
+    /* Overlays made before the pause that no disk took yet. */
+    if (c->plan->prepared) {
+        xsnapDiskPlanAbandon(c->plan, mon);
+        xsnapRestoreLastError(g_steal_pointer(&saved));
+        return;
+    }
     if ((state == VIR_DOMAIN_SHUTOFF || mon) &&
         xsnapDiskPlanUndo(c->plan, mon) < 0)
         g_warning("cannot take back the disks of snapshot '%s' of domain '%s': %s",
@@ -940,6 +951,47 @@ xsnapCreateUndo(xsnapCreateCtx *c)
 }
 
 
+/*
+ * Inside the pause: the transaction, and the check that nobody changed
+ * the domain's state under us. The check runs while QEMU works on the
+ * transaction, so the guest waits for the longer of the two, not their
+ * sum. If the check fails the transaction's reply is still read, so
+ * that the undo knows whether the disks were taken. @open, a monitor
+ * kept from before the pause, is taken; NULL opens one on @qmpPath.
+ */
+static int
+xsnapCreateTakeDisks(xsnapCreateCtx *c, const char *qmpPath,
+                     xsnapQemuMonitor *open)
+{
+    g_autoptr(xsnapQemuMonitor) mon = open;
+    g_autoptr(xsnapError) stateError = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    gint64 t1, t2, t3;
+
+    if (c->plan->disks->len == 0)
+        return xsnapCreateCheckState(c, true);
+    if ((!mon && !(mon = xsnapQemuMonitorOpen(qmpPath, NULL))) ||
+        xsnapDiskPlanRunOnlineStart(c->plan, mon) < 0)
+        return -1;
+    t1 = g_get_monotonic_time();
+    if (xsnapCreateCheckState(c, true) < 0)
+        stateError = xsnapSaveLastError();
+    t2 = g_get_monotonic_time();
+    if (xsnapDiskPlanRunOnlineFinish(c->plan, mon) < 0 && !stateError)
+        return -1;
+    t3 = g_get_monotonic_time();
+    c->timing[0] = (double)(t1 - t0) / 1000.0;   /* connect + send */
+    c->timing[1] = (double)(t2 - t1) / 1000.0;   /* state check */
+    c->timing[2] = (double)(t3 - t0) / 1000.0;   /* the whole step */
+    c->timing[3] = (double)(t3 - t1) / 1000.0;   /* send -> reply, check inside */
+    if (stateError) {
+        xsnapRestoreLastError(g_steal_pointer(&stateError));
+        return -1;
+    }
+    return 0;
+}
+
+
 /* Runs the disks and memory; on failure the caller runs xsnapCreateUndo. */
 static int
 xsnapCreateExecute(xsnapCreateCtx *c)
@@ -947,6 +999,7 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     g_autoptr(xsnapQemuMonitor) mon = NULL;
     g_autofree char *qmpPath = NULL;
     bool halt = c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_HALT;
+    gint64 prepStart;
 
     if (!c->active) {
         if (xsnapFaultPoint("create:disks") < 0 ||
@@ -956,18 +1009,26 @@ xsnapCreateExecute(xsnapCreateCtx *c)
         return 0;
     }
 
-    /* The socket is found, and the disks mapped to QEMU's block nodes,
-     * before the guest is suspended: the libxl and libvirt look-ups
-     * behind the path and the three block-graph queries would otherwise
-     * lengthen the pause. The monitor is closed again because libxl
-     * itself talks to the device model on that socket while it saves
-     * the domain. */
+    /* Everything but the transaction comes before the guest is
+     * suspended: the socket's path (libxl and libvirt look-ups), the
+     * three block-graph queries, and each external overlay's file and
+     * blockdev-add. The pause then holds the transaction with the
+     * state check beside it (xsnapCreateTakeDisks). With memory the
+     * monitor is closed, and opened again inside the pause, because
+     * libxl itself talks to the device model on that socket while it
+     * saves the domain; a pause (libxl_domain_pause) does not, so
+     * without memory the connection stays open across it. A failure
+     * from here on takes the prepared overlays back
+     * (xsnapCreateUndoDisks). */
+    prepStart = g_get_monotonic_time();
     if (c->plan->disks->len > 0 &&
         (!(qmpPath = xsnapOpsMonitorPath(c->hv, c->dom)) ||
          !(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
-         xsnapDiskPlanMapOnline(c->plan, mon) < 0))
+         xsnapDiskPlanPrepareOnline(c->plan, mon) < 0))
         return -1;
-    g_clear_pointer(&mon, xsnapQemuMonitorClose);
+    if (c->def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL)
+        g_clear_pointer(&mon, xsnapQemuMonitorClose);
+    c->timing[4] = (double)(g_get_monotonic_time() - prepStart) / 1000.0;
 
     if (c->def->memory == XSNAP_SNAPSHOT_LOCATION_EXTERNAL) {
         if (xsnapFaultPoint("create:memory") < 0)
@@ -979,12 +1040,8 @@ xsnapCreateExecute(xsnapCreateCtx *c)
     }
 
     if (xsnapFaultPoint("create:disks") < 0 ||
-        xsnapCreateCheckState(c, true) < 0 ||
-        (c->plan->disks->len > 0 &&
-         (!(mon = xsnapQemuMonitorOpen(qmpPath, NULL)) ||
-          xsnapDiskPlanRunOnline(c->plan, mon) < 0)))
+        xsnapCreateTakeDisks(c, qmpPath, g_steal_pointer(&mon)) < 0)
         return -1;
-    g_clear_pointer(&mon, xsnapQemuMonitorClose);
     xsnapOpsJournalStep(c->journal, "disks-done");
 
     if (xsnapFaultPoint("create:resume") < 0)
@@ -1006,6 +1063,12 @@ xsnapCreateExecute(xsnapCreateCtx *c)
         if (c->hv->resume(c->dom) < 0)
             return -1;
         c->paused = false;
+    }
+    if (c->plan->disks->len > 0) {
+        static const char *const names[] = { "connect-send", "state-check",
+                                              "take-disks", "send-to-reply",
+                                              "prepare" };
+        xsnapTimingLog("create", G_N_ELEMENTS(names), names, c->timing);
     }
     return 0;
 }
