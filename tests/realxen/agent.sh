@@ -84,7 +84,7 @@ if [ "$RX_MODE" = shell ]; then
     exit 0
 fi
 
-export RX_SHARE=$share RX_LIB=$share/lib.sh RX_BREAK
+export RX_SHARE=$share RX_LIB=$share/lib.sh RX_BREAK RX_RANDOM_SEEDS RX_RANDOM_STEPS
 while read -r name; do
     [ -n "$name" ] || continue
     d=$out/$name
