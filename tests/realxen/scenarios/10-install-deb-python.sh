@@ -87,7 +87,11 @@ rx_check reinstalled-doctor "$(doctor)" active
 rx_step "python3-libvirt: create, list, current"
 rx_cmd $G write xvda 1024 64 0x31 || rx_fail "write 0x31"
 A=$(rx_tick_n "$(rx_last_tick $G)")
-py() { rx_t 300 python3 -c "$1" "$G" 2>&1 || { echo "python failed"; return 1; }; }
+# glibc's malloc checks in the client, as for virsh (lib.sh).
+py() {
+    rx_t 300 env LD_PRELOAD=libc_malloc_debug.so.0 MALLOC_CHECK_=3 MALLOC_PERTURB_=165 \
+        python3 -c "$1" "$G" 2>&1 || { echo "python failed"; return 1; }
+}
 out=$(py '
 import sys, libvirt
 c = libvirt.open("xen:///system")
