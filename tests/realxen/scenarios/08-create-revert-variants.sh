@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# 08-create-revert-variants: the create flags (--live, --memspec with a
-# path, --halt, --disk-only with default names) and the revert flags
+# 08-create-revert-variants: the create flags (--live refused for a PV
+# guest, --memspec with a path, --halt, --disk-only with default names) and the revert flags
 # (--paused, --running --force without memory) on real Xen, and reverts
 # across external branches: each branch keeps what it held, as the guest
 # itself reads it.
@@ -48,13 +48,18 @@ vok start $G
 rx_wait_tick $G 2 180 >/dev/null || exit 1
 rx_cmd $G write xvda 1024 64 0x11 || rx_fail "write 0x11"
 
-rx_step "snapshot-create-as --live"
+rx_step "snapshot-create-as --live: refused for a PV guest without shadow paging"
+# A live save needs log-dirty, which Xen gives a PV guest only with shadow
+# paging; Debian's Xen 4.17 here has none (xl info: virt_caps without
+# "shadow"), and libxl's live save failed ("Failed to enable logdirty").
 id0=$(rx_domid $G)
-vok snapshot-create-as $G lv --live
-rx_expect live-keeps-running "$(timeout 60 virsh -q domstate $G)" running
-rx_check live-keeps-domid "$(rx_domid $G)" "$id0"
-rx_check live-memory-external "$(timeout 60 virsh -q snapshot-dumpxml $G lv |
-    sed -n "s/.*<memory snapshot='\([a-z]*\)'.*/\1/p")" external
+echo "virt_caps: $(timeout 60 xl info | sed -n 's/^virt_caps *: //p')"
+vfail "cannot save the memory of domain '$G' live" snapshot-create-as $G lv --live
+rx_expect live-refused-keeps-running "$(timeout 60 virsh -q domstate $G)" running
+rx_check live-refused-keeps-domid "$(rx_domid $G)" "$id0"
+rx_check live-refused-no-snapshot "$(timeout 60 virsh -q snapshot-list $G --name | grep -c .)" 0
+rx_check live-refused-no-overlay "$(ls "$RX_IMAGES/$G".* 2>/dev/null | grep -c -v "$G.qcow2")" 0
+rx_check live-refused-guest-runs "$(rx_cmd $G check xvda 1024 64 0x11 >/dev/null && echo yes || echo no)" yes
 
 rx_step "snapshot-create-as --memspec with a path"
 A=$(rx_tick_n "$(rx_last_tick $G)")
