@@ -156,6 +156,10 @@ before=$(inventory)
 # Two overlays (192 KiB each) per clone: the third clone's second fails.
 clone_fails "No space left on device" --count 4 --start --dir "$FX_DIR/small" gold g1 full
 [ "$(inventory)" = "$before" ] || fx_fail "a full disk left something: $(inventory) was $before"
+# --restore through the FIFO: the stream's end waits for the overlays,
+# so the failing qemu-img cuts the restore short; its error is the one.
+clone_fails "No space left on device" --count 4 --restore --dir "$FX_DIR/small" gold g1 full
+[ "$(inventory)" = "$before" ] || fx_fail "a full disk under --restore left something: $(inventory) was $before"
 # The copied memory image (4 MiB here) does not fit: fails in the copy.
 clone_fails "No space left on device" --restore --copy --dir "$FX_DIR/small" gold g1 full
 [ "$(inventory)" = "$before" ] || fx_fail "a full disk in the copy left something: $(inventory)"
