@@ -49,8 +49,10 @@
 #include "util_error.h"
 #include "util_file.h"
 #include "util_xml.h"
+#include "fault.h"
 #include "memory_image.h"
 #include "qemu_img.h"
+#include "snapshot_store.h"
 #include "tool_cmds.h"
 
 #define VXS_CLONE_MAX 1000
@@ -107,6 +109,7 @@ struct _vxsCloneJob {
     GPtrArray *disks;        /* vxsCloneDisk */
     GPtrArray *clones;       /* vxsClone */
     GHashTable *usedMacs;
+    int lock;                /* the gold's snapshot directory, shared */
 };
 
 static volatile sig_atomic_t vxsCloneInterrupted;
@@ -170,6 +173,7 @@ vxsCloneJobClear(vxsCloneJob *job)
         virDomainFree(job->gold);
     if (job->conn)
         virConnectClose(job->conn);
+    xsnapSnapshotStoreUnlockDomain(job->lock);
 }
 
 
@@ -183,6 +187,37 @@ vxsCloneReportLibvirt(const char *what, const char *name)
 
 
 /* ---- the snapshot ------------------------------------------------- */
+
+/*
+ * Holds the gold domain's snapshot directory shared until the command
+ * ends: every snapshot create, revert and delete holds it exclusively
+ * while it runs (its journal's lock), and is refused while a clone holds
+ * it, so no snapshot can lose or change its images between our reading
+ * it and the clones being defined on them (after that the clones
+ * themselves protect the images). An operation in progress is waited
+ * for, up to XSNAP_LOCK_WAIT_MS (30 s), as libvirtd waits for a busy
+ * domain.
+ */
+static int
+vxsCloneLock(vxsCloneJob *job)
+{
+    const char *libDir = g_getenv("XSNAP_LIBXL_LIBDIR");
+    const char *env = g_getenv("XSNAP_LOCK_WAIT_MS");
+    g_autoptr(xsnapSnapshotStore) store = xsnapSnapshotStoreNew(libDir && *libDir ? libDir : NULL);
+    guint64 waitMs = 30 * 1000;
+
+    if (env)
+        (void)g_ascii_string_to_unsigned(env, 10, 0, G_MAXUINT32, &waitMs, NULL);
+    job->lock = xsnapSnapshotStoreLockDomain(store, job->domain, false, (unsigned int)waitMs);
+    if (job->lock == XSNAP_SNAPSHOT_STORE_LOCK_BUSY) {
+        xsnapReportError(VIR_ERR_OPERATION_TIMEOUT,
+                         _("the snapshots of domain '%1$s' are being created, reverted or deleted: nothing was cloned; try again once that ends"),
+                         job->domain);
+        return -1;
+    }
+    return job->lock < 0 ? -1 : 0;
+}
+
 
 /* The snapshot's mode for disk @dst: "external", "internal", "no"... */
 static char *
@@ -1269,7 +1304,7 @@ vxsCloneParseArgs(vxsCloneJob *job, int argc, char **argv)
 int
 vxsCmdClone(int argc, char **argv)
 {
-    vxsCloneJob job = { .uri = "xen:///system", .count = 1 };
+    vxsCloneJob job = { .uri = "xen:///system", .count = 1, .lock = -1 };
     struct sigaction sa = { .sa_handler = vxsCloneOnSignal };
     int ret = 1;
     int rc;
@@ -1286,13 +1321,15 @@ vxsCmdClone(int argc, char **argv)
         vxsPrintError();
         return 1;
     }
+    if (!job.list && vxsCloneLock(&job) < 0)
+        goto cleanup;
     if (vxsCloneLoadSnapshot(&job) < 0)
         goto cleanup;
     if (job.list) {
         ret = vxsCloneList(&job) < 0 ? 1 : 0;
         goto cleanup;
     }
-    if (vxsClonePrepare(&job) < 0)
+    if (vxsClonePrepare(&job) < 0 || xsnapFaultPoint("clone:checked") < 0)
         goto cleanup;
     /* Interrupted, the run stops after the step at hand and takes back
      * what it made. */
