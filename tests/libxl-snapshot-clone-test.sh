@@ -143,12 +143,16 @@ gold_sums=$(sums)
 gold_macs=$(macs_of gold)
 
 fx_step "refusals, each leaving nothing behind"
+vok snapshot-create-as gold d1 --disk-only >/dev/null
 before=$(inventory)
 clone_fails "domain 'gold' already exists" gold g1 gold
+[ "$(inventory)" = "$before" ] || fx_fail "a name in use left something: $(inventory) was $before"
 clone_fails "is an internal snapshot" gold i0 x
-vok snapshot-create-as gold d1 --disk-only >/dev/null
+[ "$(inventory)" = "$before" ] || fx_fail "an internal snapshot left something: $(inventory) was $before"
 clone_fails "is disk-only" --restore gold d1 x
+[ "$(inventory)" = "$before" ] || fx_fail "a disk-only snapshot left something: $(inventory) was $before"
 clone_fails "not a directory" --dir "$FX_DIR/none" gold g1 x
+[ "$(inventory)" = "$before" ] || fx_fail "a missing --dir left something: $(inventory) was $before"
 # A shut-off domain with a phy disk: its snapshot has no memory either.
 cat > "$FX_DIR/phy.xml" <<EOF
 <domain type='xen'><name>phyd</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
@@ -164,6 +168,7 @@ vok define "$FX_DIR/phy.xml" >/dev/null
 vok snapshot-create-as phyd p0 --disk-only --diskspec xvdb,snapshot=no >/dev/null
 before=$(inventory)
 clone_fails "is a phy (blkback) or non-file disk ('/dev/vg0/lv0')" phyd p0 x
+[ "$(inventory)" = "$before" ] || fx_fail "a phy disk left something: $(inventory) was $before"
 # A shut-off domain's snapshot has no memory; its name is taken for later.
 sed -e "s/<name>phyd</<name>x-2</" -e "/type='block'/,/<.disk>/d" "$FX_DIR/phy.xml" > "$FX_DIR/x2.xml"
 vok define "$FX_DIR/x2.xml" >/dev/null
