@@ -49,8 +49,10 @@
 #include "util_error.h"
 #include "util_file.h"
 #include "util_xml.h"
+#include "fault.h"
 #include "memory_image.h"
 #include "qemu_img.h"
+#include "snapshot_store.h"
 #include "tool_cmds.h"
 
 #define VXS_CLONE_MAX 1000
@@ -58,6 +60,8 @@
 #define VXS_CLONE_FIFO_WAIT_MS 120000
 /* What the feeder moves at a time, and the FIFO's size. */
 #define VXS_CLONE_CHUNK (1 << 20)
+/* The end of the stream that waits until the clone's overlays exist. */
+#define VXS_CLONE_HOLD 4096
 
 /* One disk of the gold domain. */
 typedef struct _vxsCloneDisk vxsCloneDisk;
@@ -105,6 +109,7 @@ struct _vxsCloneJob {
     GPtrArray *disks;        /* vxsCloneDisk */
     GPtrArray *clones;       /* vxsClone */
     GHashTable *usedMacs;
+    int lock;                /* the gold's snapshot directory, shared */
 };
 
 static volatile sig_atomic_t vxsCloneInterrupted;
@@ -168,6 +173,7 @@ vxsCloneJobClear(vxsCloneJob *job)
         virDomainFree(job->gold);
     if (job->conn)
         virConnectClose(job->conn);
+    xsnapSnapshotStoreUnlockDomain(job->lock);
 }
 
 
@@ -181,6 +187,37 @@ vxsCloneReportLibvirt(const char *what, const char *name)
 
 
 /* ---- the snapshot ------------------------------------------------- */
+
+/*
+ * Holds the gold domain's snapshot directory shared until the command
+ * ends: every snapshot create, revert and delete holds it exclusively
+ * while it runs (its journal's lock), and is refused while a clone holds
+ * it, so no snapshot can lose or change its images between our reading
+ * it and the clones being defined on them (after that the clones
+ * themselves protect the images). An operation in progress is waited
+ * for, up to XSNAP_LOCK_WAIT_MS (30 s), as libvirtd waits for a busy
+ * domain.
+ */
+static int
+vxsCloneLock(vxsCloneJob *job)
+{
+    const char *libDir = g_getenv("XSNAP_LIBXL_LIBDIR");
+    const char *env = g_getenv("XSNAP_LOCK_WAIT_MS");
+    g_autoptr(xsnapSnapshotStore) store = xsnapSnapshotStoreNew(libDir && *libDir ? libDir : NULL);
+    guint64 waitMs = 30 * 1000;
+
+    if (env)
+        (void)g_ascii_string_to_unsigned(env, 10, 0, G_MAXUINT32, &waitMs, NULL);
+    job->lock = xsnapSnapshotStoreLockDomain(store, job->domain, false, (unsigned int)waitMs);
+    if (job->lock == XSNAP_SNAPSHOT_STORE_LOCK_BUSY) {
+        xsnapReportError(VIR_ERR_OPERATION_TIMEOUT,
+                         _("the snapshots of domain '%1$s' are being created, reverted or deleted: nothing was cloned; try again once that ends"),
+                         job->domain);
+        return -1;
+    }
+    return job->lock < 0 ? -1 : 0;
+}
+
 
 /* The snapshot's mode for disk @dst: "external", "internal", "no"... */
 static char *
@@ -630,26 +667,50 @@ vxsClonePrepare(vxsCloneJob *job)
 
 /* ---- making one clone --------------------------------------------- */
 
+/* Starts qemu-img for every overlay of @cl, side by side, into @cmds;
+ * each name is reserved with O_EXCL first, so a file that appeared
+ * meanwhile is never overwritten, and an undo only removes our own. */
 static int
-vxsCloneCreateOverlays(vxsCloneJob *job, vxsClone *cl)
+vxsCloneOverlaysStart(vxsCloneJob *job, vxsClone *cl, GPtrArray *cmds)
 {
     for (size_t j = 0; j < job->disks->len; j++) {
         const vxsCloneDisk *d = g_ptr_array_index(job->disks, j);
+        xsnapCommand *cmd;
         const char *path;
         int fd;
 
         if (d->shared)
             continue;
         path = g_hash_table_lookup(cl->overlays, d->dst);
-        /* Reserve the name: never overwrite a file that appeared meanwhile. */
         if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
             xsnapReportSystemError(errno, _("cannot create overlay '%1$s'"), path);
             return -1;
         }
         close(fd);
         g_ptr_array_add(cl->files, g_strdup(path));
-        if (xsnapQemuImgCreateOverlay(path, d->frozen, d->format) < 0)
+        if (!(cmd = xsnapQemuImgCreateOverlayStart(path, d->frozen, d->format)))
             return -1;
+        g_ptr_array_add(cmds, cmd);
+    }
+    return 0;
+}
+
+
+/* Waits for every command of @cmds and empties it; returns 0, or -1
+ * with the first failure as the error. */
+static int
+vxsCloneOverlaysWait(GPtrArray *cmds)
+{
+    g_autoptr(xsnapError) first = NULL;
+
+    for (size_t i = 0; i < cmds->len; i++) {
+        if (xsnapCommandWait(g_ptr_array_index(cmds, i), NULL) < 0 && !first)
+            first = xsnapSaveLastError();
+    }
+    g_ptr_array_set_size(cmds, 0);
+    if (first) {
+        xsnapRestoreLastError(g_steal_pointer(&first));
+        return -1;
     }
     return 0;
 }
@@ -662,47 +723,63 @@ struct _vxsCloneFeed {
     const char *image;      /* the gold memory image, read only */
     const char *xml;        /* the clone's XML for the header */
     uint64_t streamOffset;
+    GPtrArray *overlays;    /* qemu-img commands to wait for before the tail */
+    xsnapError *overlayErr; /* the first of them that failed */
     volatile int stop;
     int err;                /* errno of a failure, or 0 */
     const char *what;       /* what failed */
 };
 
 
+/* Copies @len bytes of @in from @off to the FIFO @out. */
 static int
-vxsCloneFeedCopy(int in, off_t off, int out, vxsCloneFeed *f)
+vxsCloneFeedCopy(int in, off_t off, off_t len, int out, vxsCloneFeed *f)
 {
     bool useSplice = true;
     g_autofree char *buf = NULL;
 
-    for (;;) {
+    while (len > 0) {
+        size_t want = (size_t)MIN(len, VXS_CLONE_CHUNK);
         ssize_t got;
 
         if (useSplice) {
             loff_t o = off;
 
-            got = splice(in, &o, out, NULL, VXS_CLONE_CHUNK, SPLICE_F_MORE | SPLICE_F_MOVE);
+            got = splice(in, &o, out, NULL, want, SPLICE_F_MORE | SPLICE_F_MOVE);
             if (got < 0 && errno == EINVAL) {
                 useSplice = false;
                 continue;
             }
         } else {
             if (!buf)
-                buf = g_malloc(1 << 20);
-            got = pread(in, buf, 1 << 20, off);
+                buf = g_malloc(VXS_CLONE_CHUNK);
+            got = pread(in, buf, want, off);
             if (got > 0 && xsnapFileWriteAll(out, buf, got) < 0)
                 got = -1;
         }
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            f->err = errno;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            f->err = got < 0 ? errno : EIO;
             f->what = "stream";
             return -1;
         }
-        if (got == 0)
-            return 0;
         off += got;
+        len -= got;
     }
+    return 0;
+}
+
+
+/* Waits for the clone's overlays, once; false if one failed. */
+static bool
+vxsCloneFeedOverlaysReady(vxsCloneFeed *f)
+{
+    if (!f->overlays->len)
+        return !f->overlayErr;
+    if (vxsCloneOverlaysWait(f->overlays) < 0)
+        f->overlayErr = xsnapSaveLastError();
+    return !f->overlayErr;
 }
 
 
@@ -710,6 +787,9 @@ static void *
 vxsCloneFeedRun(void *opaque)
 {
     vxsCloneFeed *f = opaque;
+    struct stat sb = { .st_size = -1 };
+    off_t len;
+    off_t hold;
     int in = -1;
     int out = -1;
     int waited = 0;
@@ -717,6 +797,7 @@ vxsCloneFeedRun(void *opaque)
     if ((in = open(f->image, O_RDONLY | O_CLOEXEC)) < 0) {
         f->err = errno;
         f->what = "open-image";
+        vxsCloneFeedOverlaysReady(f);
         return NULL;
     }
     /* Wait for libvirtd to open the FIFO, without blocking for ever if
@@ -726,6 +807,7 @@ vxsCloneFeedRun(void *opaque)
             f->err = errno == ENXIO ? ETIMEDOUT : errno;
             f->what = "open-fifo";
             close(in);
+            vxsCloneFeedOverlaysReady(f);
             return NULL;
         }
         g_usleep(1000);
@@ -736,28 +818,45 @@ vxsCloneFeedRun(void *opaque)
      * the speed of a file. Best effort: the size is a limit of the host. */
     if (fcntl(out, F_SETPIPE_SZ, VXS_CLONE_CHUNK) < 0)
         (void)fcntl(out, F_SETPIPE_SZ, 256 * 1024);
+    if (fstat(in, &sb) < 0 || sb.st_size < (off_t)f->streamOffset) {
+        f->err = sb.st_size < 0 ? errno : EIO;
+        f->what = "stat-image";
+        goto cleanup;
+    }
+    len = sb.st_size - (off_t)f->streamOffset;
+    hold = MIN(len, VXS_CLONE_HOLD);
     if (fcntl(out, F_SETFL, 0) < 0 ||
         xsnapMemoryImageWriteHeader(out, f->xml, 0) < 0) {
         f->err = errno ? errno : EIO;
         f->what = "header";
-    } else {
-        vxsCloneFeedCopy(in, (off_t)f->streamOffset, out, f);
+        goto cleanup;
     }
+    /* The stream's tail waits for the overlays: neither libxl nor the
+     * simulator opens a disk before it has read the whole stream, so
+     * the restore can read the guest's memory while qemu-img runs. A
+     * failed overlay ends the stream short, and the restore fails. */
+    if (vxsCloneFeedCopy(in, (off_t)f->streamOffset, len - hold, out, f) == 0 &&
+        vxsCloneFeedOverlaysReady(f))
+        vxsCloneFeedCopy(in, (off_t)f->streamOffset + len - hold, hold, out, f);
+
+ cleanup:
     close(out);
     close(in);
+    vxsCloneFeedOverlaysReady(f);
     return NULL;
 }
 
 
-/* Restores @cl from the gold memory image streamed through a FIFO. */
+/* Restores @cl from the gold memory image streamed through a FIFO; the
+ * feeder waits for @overlays (and empties it) before the stream's end. */
 static int
 vxsCloneRestoreFifo(vxsCloneJob *job, vxsClone *cl, const char *xml,
-                    unsigned int flags)
+                    unsigned int flags, GPtrArray *overlays)
 {
     g_autofree char *base = g_strdup_printf(".%s.restore", cl->name);
     g_autofree char *fifo = g_build_filename(job->workDir, base, NULL);
     vxsCloneFeed feed = { .fifo = fifo, .image = job->memoryFile, .xml = xml,
-                          .streamOffset = job->streamOffset };
+                          .streamOffset = job->streamOffset, .overlays = overlays };
     pthread_t thread;
     int rc;
 
@@ -775,6 +874,11 @@ vxsCloneRestoreFifo(vxsCloneJob *job, vxsClone *cl, const char *xml,
         vxsCloneReportLibvirt(_("cannot restore clone"), cl->name);
     feed.stop = 1;
     pthread_join(thread, NULL);
+    /* A failed overlay is the cause of a stream cut short. */
+    if (feed.overlayErr) {
+        xsnapRestoreLastError(g_steal_pointer(&feed.overlayErr));
+        return -1;
+    }
     if (rc == 0 && feed.err) {
         xsnapReportSystemError(feed.err, _("cannot stream memory image '%1$s' to clone '%2$s' (%3$s)"),
                                job->memoryFile, cl->name, feed.what);
@@ -852,19 +956,22 @@ vxsCloneCopyFile(const char *src, const char *dst)
 
 
 /* Restores @cl from a copy of the gold memory image whose XML was
- * rewritten in place. */
+ * rewritten in place; the copy is made while @overlays run. */
 static int
 vxsCloneRestoreCopy(vxsCloneJob *job, vxsClone *cl, const char *xml,
-                    unsigned int flags)
+                    unsigned int flags, GPtrArray *overlays)
 {
     g_autofree char *base = g_strdup_printf(".%s.save", cl->name);
     g_autofree char *copy = g_build_filename(job->workDir, base, NULL);
+    int rc = vxsCloneCopyFile(job->memoryFile, copy);
 
-    if (vxsCloneCopyFile(job->memoryFile, copy) < 0) {
+    if (rc < 0)
         unlink(copy);
+    else
+        g_ptr_array_add(cl->temps, g_strdup(copy));
+    /* The overlay's failure comes first: it is the likelier cause. */
+    if (vxsCloneOverlaysWait(overlays) < 0 || rc < 0)
         return -1;
-    }
-    g_ptr_array_add(cl->temps, g_strdup(copy));
     if (xsnapMemoryImageRewriteXMLFlags(copy, xml, XSNAP_MEMORY_IMAGE_REWRITE_NO_SYNC) < 0)
         return -1;
     if (virDomainRestoreFlags(job->conn, copy, NULL, flags) < 0) {
@@ -875,13 +982,15 @@ vxsCloneRestoreCopy(vxsCloneJob *job, vxsClone *cl, const char *xml,
 }
 
 
+/* Defines @cl while its overlays are made, then starts or restores it. */
 static int
-vxsCloneMake(vxsCloneJob *job, vxsClone *cl)
+vxsCloneMakeSteps(vxsCloneJob *job, vxsClone *cl, GPtrArray *overlays)
 {
     g_autofree char *config = NULL;
 
-    if (vxsCloneCreateOverlays(job, cl) < 0)
+    if (vxsCloneOverlaysStart(job, cl, overlays) < 0)
         return -1;
+    /* Defining reads no disk: libvirt only stores the definition. */
     if (!(config = vxsCloneRewriteXML(job, cl, job->domainXML)))
         return -1;
     if (!(cl->dom = virDomainDefineXML(job->conn, config))) {
@@ -892,10 +1001,6 @@ vxsCloneMake(vxsCloneJob *job, vxsClone *cl)
         xsnapReportError(VIR_ERR_OPERATION_ABORTED, "%s", _("interrupted"));
         return -1;
     }
-    if (job->start && virDomainCreate(cl->dom) < 0) {
-        vxsCloneReportLibvirt(_("cannot start clone"), cl->name);
-        return -1;
-    }
     if (job->restore) {
         g_autofree char *xml = vxsCloneRewriteXML(job, cl, job->imageXML);
         unsigned int flags = g_strcmp0(job->state, "paused") == 0 ?
@@ -904,15 +1009,40 @@ vxsCloneMake(vxsCloneJob *job, vxsClone *cl)
 
         if (!xml)
             return -1;
-        rc = job->copy ? vxsCloneRestoreCopy(job, cl, xml, flags) :
-                         vxsCloneRestoreFifo(job, cl, xml, flags);
+        rc = job->copy ? vxsCloneRestoreCopy(job, cl, xml, flags, overlays) :
+                         vxsCloneRestoreFifo(job, cl, xml, flags, overlays);
         for (size_t i = 0; i < cl->temps->len; i++)
             unlink(g_ptr_array_index(cl->temps, i));
         g_ptr_array_set_size(cl->temps, 0);
-        if (rc < 0)
-            return -1;
+        return rc;
+    }
+    if (vxsCloneOverlaysWait(overlays) < 0)
+        return -1;
+    if (job->start && virDomainCreate(cl->dom) < 0) {
+        vxsCloneReportLibvirt(_("cannot start clone"), cl->name);
+        return -1;
     }
     return 0;
+}
+
+
+static int
+vxsCloneMake(vxsCloneJob *job, vxsClone *cl)
+{
+    g_autoptr(GPtrArray) overlays = g_ptr_array_new();
+    g_autoptr(xsnapError) err = NULL;
+    int rc = vxsCloneMakeSteps(job, cl, overlays);
+
+    /* Whatever failed, no qemu-img is left running: the undo removes
+     * the files they write. An overlay that fails now comes first. */
+    if (rc < 0)
+        err = xsnapSaveLastError();
+    if (overlays->len && vxsCloneOverlaysWait(overlays) < 0) {
+        rc = -1;
+    } else if (err) {
+        xsnapRestoreLastError(g_steal_pointer(&err));
+    }
+    return rc;
 }
 
 
@@ -1174,7 +1304,7 @@ vxsCloneParseArgs(vxsCloneJob *job, int argc, char **argv)
 int
 vxsCmdClone(int argc, char **argv)
 {
-    vxsCloneJob job = { .uri = "xen:///system", .count = 1 };
+    vxsCloneJob job = { .uri = "xen:///system", .count = 1, .lock = -1 };
     struct sigaction sa = { .sa_handler = vxsCloneOnSignal };
     int ret = 1;
     int rc;
@@ -1191,13 +1321,15 @@ vxsCmdClone(int argc, char **argv)
         vxsPrintError();
         return 1;
     }
+    if (!job.list && vxsCloneLock(&job) < 0)
+        goto cleanup;
     if (vxsCloneLoadSnapshot(&job) < 0)
         goto cleanup;
     if (job.list) {
         ret = vxsCloneList(&job) < 0 ? 1 : 0;
         goto cleanup;
     }
-    if (vxsClonePrepare(&job) < 0)
+    if (vxsClonePrepare(&job) < 0 || xsnapFaultPoint("clone:checked") < 0)
         goto cleanup;
     /* Interrupted, the run stops after the step at hand and takes back
      * what it made. */
