@@ -28,7 +28,7 @@ rx_step "disk-only snapshot: both disks frozen"
 vok snapshot-create-as $G bk1 --disk-only \
     --diskspec "xvda,file=$RX_IMAGES/$G-a.bk1" --diskspec "xvdb,file=$RX_IMAGES/$G-b.bk1"
 timeout 60 virsh -q snapshot-dumpxml $G bk1 >"$RX_OUT/bk1.xml"
-rx_check file-means-external "$(grep -c "<disk name='xv[ab]' snapshot='external'" "$RX_OUT/bk1.xml")" 2 ||
+rx_check file-means-external "$(grep -c "<disk name='xvd[ab]' snapshot='external'" "$RX_OUT/bk1.xml")" 2 ||
     grep "<disk " "$RX_OUT/bk1.xml"
 suma=$(sha256sum "$a" | cut -d' ' -f1)
 sumb=$(sha256sum "$b" | cut -d' ' -f1)
