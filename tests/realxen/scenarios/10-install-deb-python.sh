@@ -109,7 +109,7 @@ echo "$out"
 B=$(rx_tick_n "$(rx_last_tick $G)")
 rx_check py-created "$(echo "$out" | sed -n 's/^created //p')" py1
 rx_check py-list "$(echo "$out" | sed -n 's/^list //p')" py1
-rx_check py-current "$(echo "$out" | sed -n 's/^current //p')" "py1 True"
+rx_check py-current "$(echo "$out" | sed -n 's/^current //p')" "py1 1"
 rx_check py-memory "$(echo "$out" | sed -n 's/^memory //p')" external
 rx_cmd $G write xvda 1024 64 0x32 || rx_fail "write 0x32"
 
