@@ -17,8 +17,10 @@
  *     snapshot's memory image: the image is streamed to libvirt's own
  *     restore (virDomainRestoreFlags) through a FIFO, behind a rewritten
  *     header whose XML names the clone, its MACs and its overlays, so the
- *     gold image is opened read-only and never copied; --copy instead
- *     copies the image per clone and rewrites its XML in place.
+ *     gold image is opened read-only and never copied (a compressed one
+ *     is decompressed on the way, memory_feed.c); --copy instead copies
+ *     the image per clone and rewrites its XML in place (decompressing a
+ *     compressed one into the copy).
  *
  * The command is all or nothing: every check runs before the first
  * change, and a failure part-way takes back every clone made so far
@@ -32,7 +34,6 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,15 +50,12 @@
 #include "util_error.h"
 #include "util_file.h"
 #include "util_xml.h"
+#include "memory_feed.h"
 #include "memory_image.h"
 #include "qemu_img.h"
 #include "tool_cmds.h"
 
 #define VXS_CLONE_MAX 1000
-/* How long the FIFO writer waits for libvirtd to open the FIFO. */
-#define VXS_CLONE_FIFO_WAIT_MS 120000
-/* What the feeder moves at a time, and the FIFO's size. */
-#define VXS_CLONE_CHUNK (1 << 20)
 
 /* One disk of the gold domain. */
 typedef struct _vxsCloneDisk vxsCloneDisk;
@@ -101,7 +99,7 @@ struct _vxsCloneJob {
     char *memoryFile;        /* its memory image, or NULL */
     char *domainXML;         /* the snapshot's <domain> */
     char *imageXML;          /* the XML embedded in the memory image */
-    uint64_t streamOffset;
+    xsnapMemoryFormat memoryFormat;  /* how the image holds libxl's stream */
     GPtrArray *disks;        /* vxsCloneDisk */
     GPtrArray *clones;       /* vxsClone */
     GHashTable *usedMacs;
@@ -377,7 +375,7 @@ vxsCloneLoadSnapshot(vxsCloneJob *job)
 
         if (xsnapMemoryImageRead(job->memoryFile, &hdr, &job->imageXML) < 0)
             return -1;
-        job->streamOffset = hdr.streamOffset;
+        job->memoryFormat = hdr.format;
     }
     return 0;
 }
@@ -655,100 +653,6 @@ vxsCloneCreateOverlays(vxsCloneJob *job, vxsClone *cl)
 }
 
 
-/* Feeds the memory image to libvirtd through a FIFO. */
-typedef struct _vxsCloneFeed vxsCloneFeed;
-struct _vxsCloneFeed {
-    const char *fifo;
-    const char *image;      /* the gold memory image, read only */
-    const char *xml;        /* the clone's XML for the header */
-    uint64_t streamOffset;
-    volatile int stop;
-    int err;                /* errno of a failure, or 0 */
-    const char *what;       /* what failed */
-};
-
-
-static int
-vxsCloneFeedCopy(int in, off_t off, int out, vxsCloneFeed *f)
-{
-    bool useSplice = true;
-    g_autofree char *buf = NULL;
-
-    for (;;) {
-        ssize_t got;
-
-        if (useSplice) {
-            loff_t o = off;
-
-            got = splice(in, &o, out, NULL, VXS_CLONE_CHUNK, SPLICE_F_MORE | SPLICE_F_MOVE);
-            if (got < 0 && errno == EINVAL) {
-                useSplice = false;
-                continue;
-            }
-        } else {
-            if (!buf)
-                buf = g_malloc(1 << 20);
-            got = pread(in, buf, 1 << 20, off);
-            if (got > 0 && xsnapFileWriteAll(out, buf, got) < 0)
-                got = -1;
-        }
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            f->err = errno;
-            f->what = "stream";
-            return -1;
-        }
-        if (got == 0)
-            return 0;
-        off += got;
-    }
-}
-
-
-static void *
-vxsCloneFeedRun(void *opaque)
-{
-    vxsCloneFeed *f = opaque;
-    int in = -1;
-    int out = -1;
-    int waited = 0;
-
-    if ((in = open(f->image, O_RDONLY | O_CLOEXEC)) < 0) {
-        f->err = errno;
-        f->what = "open-image";
-        return NULL;
-    }
-    /* Wait for libvirtd to open the FIFO, without blocking for ever if
-     * the restore failed before it did. */
-    while ((out = open(f->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-        if (errno != ENXIO || f->stop || waited >= VXS_CLONE_FIFO_WAIT_MS) {
-            f->err = errno == ENXIO ? ETIMEDOUT : errno;
-            f->what = "open-fifo";
-            close(in);
-            return NULL;
-        }
-        g_usleep(1000);
-        waited++;
-    }
-    /* A pipe of one copy chunk: with the default 64 KiB, the feeder and
-     * libxl take turns every 64 KiB and the stream runs at a third of
-     * the speed of a file. Best effort: the size is a limit of the host. */
-    if (fcntl(out, F_SETPIPE_SZ, VXS_CLONE_CHUNK) < 0)
-        (void)fcntl(out, F_SETPIPE_SZ, 256 * 1024);
-    if (fcntl(out, F_SETFL, 0) < 0 ||
-        xsnapMemoryImageWriteHeader(out, f->xml, 0) < 0) {
-        f->err = errno ? errno : EIO;
-        f->what = "header";
-    } else {
-        vxsCloneFeedCopy(in, (off_t)f->streamOffset, out, f);
-    }
-    close(out);
-    close(in);
-    return NULL;
-}
-
-
 /* Restores @cl from the gold memory image streamed through a FIFO. */
 static int
 vxsCloneRestoreFifo(vxsCloneJob *job, vxsClone *cl, const char *xml,
@@ -756,9 +660,8 @@ vxsCloneRestoreFifo(vxsCloneJob *job, vxsClone *cl, const char *xml,
 {
     g_autofree char *base = g_strdup_printf(".%s.restore", cl->name);
     g_autofree char *fifo = g_build_filename(job->workDir, base, NULL);
-    vxsCloneFeed feed = { .fifo = fifo, .image = job->memoryFile, .xml = xml,
-                          .streamOffset = job->streamOffset };
-    pthread_t thread;
+    g_autoptr(xsnapError) restoreError = NULL;
+    xsnapMemoryFeed *feed;
     int rc;
 
     if (mkfifo(fifo, 0600) < 0) {
@@ -766,20 +669,16 @@ vxsCloneRestoreFifo(vxsCloneJob *job, vxsClone *cl, const char *xml,
         return -1;
     }
     g_ptr_array_add(cl->temps, g_strdup(fifo));
-    if ((rc = pthread_create(&thread, NULL, vxsCloneFeedRun, &feed)) != 0) {
-        xsnapReportSystemError(rc, "%s", _("cannot start the memory image feeder"));
+    if (!(feed = xsnapMemoryFeedStart(fifo, job->memoryFile, xml)))
         return -1;
-    }
     rc = virDomainRestoreFlags(job->conn, fifo, NULL, flags);
-    if (rc < 0)
+    if (rc < 0) {
         vxsCloneReportLibvirt(_("cannot restore clone"), cl->name);
-    feed.stop = 1;
-    pthread_join(thread, NULL);
-    if (rc == 0 && feed.err) {
-        xsnapReportSystemError(feed.err, _("cannot stream memory image '%1$s' to clone '%2$s' (%3$s)"),
-                               job->memoryFile, cl->name, feed.what);
-        return -1;
+        restoreError = xsnapSaveLastError();
     }
+    if (xsnapMemoryFeedFinish(feed) < 0 && rc == 0)
+        return -1;
+    xsnapRestoreLastError(g_steal_pointer(&restoreError));
     return rc;
 }
 
@@ -860,13 +759,34 @@ vxsCloneRestoreCopy(vxsCloneJob *job, vxsClone *cl, const char *xml,
     g_autofree char *base = g_strdup_printf(".%s.save", cl->name);
     g_autofree char *copy = g_build_filename(job->workDir, base, NULL);
 
-    if (vxsCloneCopyFile(job->memoryFile, copy) < 0) {
-        unlink(copy);
-        return -1;
+    if (job->memoryFormat != XSNAP_MEMORY_FORMAT_RAW) {
+        /* libvirt reads raw images only: the copy is decompressed, with
+         * the clone's XML in its header. */
+        int fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        int rc;
+
+        if (fd < 0) {
+            xsnapReportSystemError(errno, _("cannot create '%1$s'"), copy);
+            return -1;
+        }
+        g_ptr_array_add(cl->temps, g_strdup(copy));
+        rc = xsnapMemoryImageExport(job->memoryFile, xml, XSNAP_MEMORY_FORMAT_RAW,
+                                    fd, copy);
+        if (close(fd) < 0 && rc == 0) {
+            xsnapReportSystemError(errno, _("cannot write '%1$s'"), copy);
+            rc = -1;
+        }
+        if (rc < 0)
+            return -1;
+    } else {
+        if (vxsCloneCopyFile(job->memoryFile, copy) < 0) {
+            unlink(copy);
+            return -1;
+        }
+        g_ptr_array_add(cl->temps, g_strdup(copy));
+        if (xsnapMemoryImageRewriteXMLFlags(copy, xml, XSNAP_MEMORY_IMAGE_REWRITE_NO_SYNC) < 0)
+            return -1;
     }
-    g_ptr_array_add(cl->temps, g_strdup(copy));
-    if (xsnapMemoryImageRewriteXMLFlags(copy, xml, XSNAP_MEMORY_IMAGE_REWRITE_NO_SYNC) < 0)
-        return -1;
     if (virDomainRestoreFlags(job->conn, copy, NULL, flags) < 0) {
         vxsCloneReportLibvirt(_("cannot restore clone"), cl->name);
         return -1;
