@@ -676,7 +676,9 @@ vxsCloneRestoreFifo(vxsCloneJob *job, vxsClone *cl, const char *xml,
         vxsCloneReportLibvirt(_("cannot restore clone"), cl->name);
         restoreError = xsnapSaveLastError();
     }
-    if (xsnapMemoryFeedFinish(feed) < 0 && rc == 0)
+    /* A feeder that could not read the image is the cause of libvirt's
+     * failure, and fails a restore that libvirt took for done. */
+    if (xsnapMemoryFeedFinish(feed) < 0)
         return -1;
     xsnapRestoreLastError(g_steal_pointer(&restoreError));
     return rc;
@@ -771,7 +773,7 @@ vxsCloneRestoreCopy(vxsCloneJob *job, vxsClone *cl, const char *xml,
         }
         g_ptr_array_add(cl->temps, g_strdup(copy));
         rc = xsnapMemoryImageExport(job->memoryFile, xml, XSNAP_MEMORY_FORMAT_RAW,
-                                    fd, copy);
+                                    fd, copy, NULL);
         if (close(fd) < 0 && rc == 0) {
             xsnapReportSystemError(errno, _("cannot write '%1$s'"), copy);
             rc = -1;

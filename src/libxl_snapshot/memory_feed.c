@@ -30,7 +30,8 @@ struct _xsnapMemoryFeed {
     char *xml;
     GThread *thread;
     gint stop;                /* the reader is done: stop waiting for it */
-    bool failed;
+    bool failed;              /* reading the image failed */
+    bool readerFailed;        /* no reader came, or it went away early */
     xsnapError *error;        /* the feeder's error */
 };
 
@@ -87,6 +88,7 @@ xsnapMemoryFeedRun(gpointer opaque)
     xsnapMemoryFeed *feed = opaque;
     struct timespec none = { 0, 0 };
     sigset_t pipeSet;
+    bool outFailed = false;
     int out;
     int rc = -1;
 
@@ -97,15 +99,20 @@ xsnapMemoryFeedRun(gpointer opaque)
     sigaddset(&pipeSet, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipeSet, NULL);
 
-    if ((out = xsnapMemoryFeedOpen(feed)) >= 0) {
+    if ((out = xsnapMemoryFeedOpen(feed)) < 0) {
+        feed->readerFailed = true;
+    } else {
         rc = xsnapMemoryImageExport(feed->image, feed->xml, XSNAP_MEMORY_FORMAT_RAW,
-                                    out, feed->fifo);
+                                    out, feed->fifo, &outFailed);
         close(out);
+        if (rc < 0 && outFailed) {
+            feed->readerFailed = true;
+        } else if (rc < 0) {
+            feed->failed = true;
+            feed->error = xsnapSaveLastError();
+        }
     }
-    if (rc < 0) {
-        feed->failed = true;
-        feed->error = xsnapSaveLastError();
-    }
+    xsnapResetLastError();
     while (sigtimedwait(&pipeSet, NULL, &none) == SIGPIPE)
         ;
     return NULL;
@@ -138,7 +145,9 @@ xsnapMemoryFeedFinish(xsnapMemoryFeed *feed)
 
     g_atomic_int_set(&feed->stop, 1);
     g_thread_join(feed->thread);
-    if (feed->failed) {
+    if (feed->readerFailed) {
+        ret = 1;
+    } else if (feed->failed) {
         if (feed->error)
             xsnapRestoreLastError(g_steal_pointer(&feed->error));
         else

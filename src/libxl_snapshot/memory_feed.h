@@ -31,7 +31,9 @@ xsnapMemoryFeed *xsnapMemoryFeedStart(const char *fifo, const char *image,
 /*
  * Ends @feed once its reader is done with the FIFO (or never opened it):
  * the thread stops waiting for a reader, and is joined. Frees @feed.
- * Returns 0 if the whole image went into the FIFO, else -1 with the
- * feed's error.
+ * Returns 0 if the whole image went into the FIFO; 1, with no error, if
+ * the reader never opened the FIFO or closed it early (the reader knows
+ * why); -1 with an error if the image could not be read, was truncated
+ * or corrupt, which is then the cause of the reader's failure.
  */
 int xsnapMemoryFeedFinish(xsnapMemoryFeed *feed);

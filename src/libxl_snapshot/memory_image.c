@@ -372,6 +372,7 @@ struct _xsnapMemoryImagePass {
     xsnapMemoryDecoder *dec;       /* compressed input */
     xsnapMemoryEncoder *enc;       /* compressed output */
     uint64_t stream;               /* bytes of libxl's stream seen */
+    bool outFailed;                /* writing @out failed */
 };
 
 
@@ -380,6 +381,7 @@ static int
 xsnapMemoryImagePassWrite(xsnapMemoryImagePass *p, const void *data, size_t len)
 {
     if (p->out >= 0 && xsnapFileWriteAll(p->out, data, len) < 0) {
+        p->outFailed = true;
         xsnapReportSystemError(errno, _("cannot write memory image '%1$s'"), p->outName);
         return -1;
     }
@@ -448,6 +450,10 @@ xsnapMemoryImagePassRun(xsnapMemoryImagePass *p, int fd, const xsnapMemoryImageH
         if (got < 0) {
             if (errno == EINTR)
                 continue;
+            /* splice() cannot tell which side failed: the pipe's
+             * reader going away is the one it meets. */
+            if (useSplice && errno == EPIPE)
+                p->outFailed = true;
             xsnapReportSystemError(errno, useSplice ?
                                    _("cannot stream memory image '%1$s'") :
                                    _("cannot read memory image '%1$s'"), p->path);
@@ -508,7 +514,7 @@ xsnapMemoryImageVerify(const char *path)
 
 int
 xsnapMemoryImageExport(const char *path, const char *xml, xsnapMemoryFormat format,
-                       int out, const char *outName)
+                       int out, const char *outName, bool *outFailed)
 {
     xsnapMemoryImageHeader hdr;
     g_autofree char *area = NULL;
@@ -541,8 +547,10 @@ xsnapMemoryImageExport(const char *path, const char *xml, xsnapMemoryFormat form
     }
 
     if (xml) {
-        if (xsnapMemoryImageWriteHeaderFormat(out, xml, 0, format) < 0)
+        if (xsnapMemoryImageWriteHeaderFormat(out, xml, 0, format) < 0) {
+            pass.outFailed = true;
             goto cleanup;
+        }
     } else {
         xsnapMemoryImageHeaderEncode(raw, hdr.xmlLen, format);
         if (xsnapMemoryImagePassWrite(&pass, raw, sizeof(raw)) < 0 ||
@@ -552,11 +560,15 @@ xsnapMemoryImageExport(const char *path, const char *xml, xsnapMemoryFormat form
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     if (xsnapMemoryImagePassRun(&pass, fd, &hdr) < 0)
         goto cleanup;
-    if (enc && xsnapMemoryImageFinish(out, pass.stream) < 0)
+    if (enc && xsnapMemoryImageFinish(out, pass.stream) < 0) {
+        pass.outFailed = true;
         goto cleanup;
+    }
     ret = 0;
 
  cleanup:
+    if (outFailed)
+        *outFailed = pass.outFailed;
     close(fd);
     return ret;
 }

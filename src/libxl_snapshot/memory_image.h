@@ -109,10 +109,12 @@ int xsnapMemoryImageVerify(const char *path);
  * The input is checked as it is read, as xsnapMemoryImageVerify does.
  * A compressed @out must be a file, whose header is finished at the end.
  * Nothing is synced. @outName goes into error messages. Returns 0, or -1
- * with an error.
+ * with an error; then *@outFailed (if not NULL) tells whether writing
+ * @out failed, rather than reading the image.
  */
 int xsnapMemoryImageExport(const char *path, const char *xml,
-                           xsnapMemoryFormat format, int out, const char *outName);
+                           xsnapMemoryFormat format, int out, const char *outName,
+                           bool *outFailed);
 
 typedef enum {
     /* Leave the rewritten XML in the page cache: for a throw-away copy
