@@ -192,53 +192,163 @@ static int xsnapHvContinueAfterSave(virDomainPtr dom, bool paused);
 #define XSNAP_HV_COPY_KICK_BYTES (2 * 1024 * 1024)
 #define XSNAP_HV_COPY_SYNC_BYTES (8 * 1024 * 1024)
 
+/* A compressed image is written by a thread of its own, at most this
+ * much behind the compressor. */
+#define XSNAP_HV_COPY_QUEUE_BYTES (16 * 1024 * 1024)
+
+/* The image being written, and its write-back. */
+typedef struct _xsnapHvImage xsnapHvImage;
+struct _xsnapHvImage {
+    int fd;
+    off_t pos;                       /* the end of what is written */
+    off_t kicked;                    /* write-back started up to here */
+    off_t synced;                    /* and waited for up to here */
+};
+
 typedef struct _xsnapHvCopy xsnapHvCopy;
 struct _xsnapHvCopy {
     int in;                          /* read end of the pipe libxl writes */
-    int out;                         /* the image */
+    xsnapHvImage image;              /* written by the copier, or by the
+                                      * writer when there is an encoder */
     xsnapMemoryEncoder *enc;         /* NULL for a raw image */
     xsnapMemoryProgress *progress;   /* may be NULL */
-    off_t start;                     /* where the stream starts in @out */
-    off_t pos;                       /* the end of what is written to @out */
-    off_t kicked;
-    off_t synced;
+    off_t start;                     /* where the stream starts in the image */
     uint64_t stream;                 /* bytes of libxl's stream read */
     int err;                         /* errno of the first write failure, or 0 */
     bool failed;                     /* the copy stopped (@err or @error) */
     xsnapError *error;               /* the compressor's error */
+
+    /* Compressed images: the encoder's output, in chunks, for the writer. */
+    GThread *writer;
+    GMutex lock;
+    GCond cond;
+    GQueue chunks;                   /* GByteArray, oldest first */
+    size_t queued;                   /* bytes in @chunks */
+    bool ended;                      /* no more chunks will come */
+    int writeErr;                    /* the writer's errno, or 0 */
+    GByteArray *fill;                /* the chunk being filled */
 };
 
 
 /* Writes to the image, starting write-back and waiting for it as it goes.
- * Returns 0, or -1 with @c->err set. */
+ * Returns 0, or an errno. */
 static int
-xsnapHvCopyOut(xsnapHvCopy *c, const void *data, size_t len)
+xsnapHvImageWrite(xsnapHvImage *img, const void *data, size_t len)
 {
-    if (xsnapFileWriteAll(c->out, data, len) < 0) {
-        c->err = errno;
-        return -1;
+    if (xsnapFileWriteAll(img->fd, data, len) < 0)
+        return errno;
+    img->pos += (off_t)len;
+    if (img->pos - img->kicked >= XSNAP_HV_COPY_KICK_BYTES) {
+        (void)posix_fadvise(img->fd, img->kicked, img->pos - img->kicked,
+                            POSIX_FADV_DONTNEED);
+        img->kicked = img->pos;
     }
-    c->pos += (off_t)len;
-    if (c->pos - c->kicked >= XSNAP_HV_COPY_KICK_BYTES) {
-        (void)posix_fadvise(c->out, c->kicked, c->pos - c->kicked, POSIX_FADV_DONTNEED);
-        c->kicked = c->pos;
-    }
-    if (c->pos - c->synced >= XSNAP_HV_COPY_SYNC_BYTES) {
-        if (fdatasync(c->out) < 0) {
-            c->err = errno;
-            return -1;
-        }
-        c->synced = c->pos;
+    if (img->pos - img->synced >= XSNAP_HV_COPY_SYNC_BYTES) {
+        if (fdatasync(img->fd) < 0)
+            return errno;
+        img->synced = img->pos;
     }
     return 0;
 }
 
 
-/* The compressor's sink. */
+/*
+ * The writer of a compressed image: the waits for the disk (fdatasync
+ * every 8 MiB) stall this thread only, while the copier goes on reading
+ * libxl's pipe and compressing. After a failure it drops what comes.
+ */
+static gpointer
+xsnapHvWriterThread(gpointer opaque)
+{
+    xsnapHvCopy *c = opaque;
+
+    for (;;) {
+        GByteArray *chunk;
+        int err = 0;
+
+        g_mutex_lock(&c->lock);
+        while (g_queue_is_empty(&c->chunks) && !c->ended)
+            g_cond_wait(&c->cond, &c->lock);
+        if (!(chunk = g_queue_pop_head(&c->chunks))) {
+            g_mutex_unlock(&c->lock);
+            return NULL;
+        }
+        c->queued -= chunk->len;
+        g_cond_broadcast(&c->cond);
+        err = c->writeErr;
+        g_mutex_unlock(&c->lock);
+
+        if (err == 0 && (err = xsnapHvImageWrite(&c->image, chunk->data, chunk->len)) != 0) {
+            g_mutex_lock(&c->lock);
+            c->writeErr = err;
+            g_cond_broadcast(&c->cond);
+            g_mutex_unlock(&c->lock);
+        }
+        g_byte_array_unref(chunk);
+    }
+}
+
+
+/* Hands the chunk being filled to the writer, waiting while the writer
+ * is too far behind. Returns 0, or -1 with @c->err set. */
+static int
+xsnapHvCopyQueue(xsnapHvCopy *c)
+{
+    int err;
+
+    if (!c->fill || c->fill->len == 0)
+        return 0;
+    g_mutex_lock(&c->lock);
+    while (c->queued >= XSNAP_HV_COPY_QUEUE_BYTES && c->writeErr == 0)
+        g_cond_wait(&c->cond, &c->lock);
+    if ((err = c->writeErr) == 0) {
+        c->queued += c->fill->len;
+        g_queue_push_tail(&c->chunks, g_steal_pointer(&c->fill));
+        g_cond_broadcast(&c->cond);
+    }
+    g_mutex_unlock(&c->lock);
+    if (err != 0) {
+        c->err = err;
+        return -1;
+    }
+    return 0;
+}
+
+
+/* The compressor's sink: its output, gathered into chunks. */
 static int
 xsnapHvCopyEncoded(void *opaque, const void *data, size_t len)
 {
-    return xsnapHvCopyOut(opaque, data, len);
+    xsnapHvCopy *c = opaque;
+
+    if (!c->fill)
+        c->fill = g_byte_array_sized_new(XSNAP_HV_COPY_CHUNK + len);
+    g_byte_array_append(c->fill, data, (guint)len);
+    if (c->fill->len >= XSNAP_HV_COPY_CHUNK)
+        return xsnapHvCopyQueue(c);
+    return 0;
+}
+
+
+/* Ends the writer of a compressed image, after the last chunk. */
+static void
+xsnapHvCopyEndWriter(xsnapHvCopy *c)
+{
+    if (!c->writer)
+        return;
+    if (!c->failed && xsnapHvCopyQueue(c) < 0)
+        c->failed = true;
+    g_mutex_lock(&c->lock);
+    c->ended = true;
+    g_cond_broadcast(&c->cond);
+    g_mutex_unlock(&c->lock);
+    g_thread_join(g_steal_pointer(&c->writer));
+    if (c->writeErr != 0 && c->err == 0) {
+        c->err = c->writeErr;
+        c->failed = true;
+    }
+    g_queue_clear_full(&c->chunks, (GDestroyNotify)g_byte_array_unref);
+    g_clear_pointer(&c->fill, g_byte_array_unref);
 }
 
 
@@ -249,8 +359,12 @@ xsnapHvCopyTake(xsnapHvCopy *c, const void *data, size_t len)
     int rc;
 
     c->stream += len;
-    rc = c->enc ? xsnapMemoryEncoderWrite(c->enc, data, len) :
-                  xsnapHvCopyOut(c, data, len);
+    if (c->enc) {
+        rc = xsnapMemoryEncoderWrite(c->enc, data, len);
+    } else {
+        c->err = xsnapHvImageWrite(&c->image, data, len);
+        rc = c->err ? -1 : 0;
+    }
     if (rc < 0) {
         c->failed = true;
         if (c->err == 0)
@@ -273,8 +387,10 @@ xsnapHvCopyTake(xsnapHvCopy *c, const void *data, size_t len)
  * POSIX_FADV_DONTNEED starts write-back early (and keeps the image from
  * crowding the page cache); fdatasync waits for it and reports a write
  * error, which the kernel would not report again to the caller's fsync,
- * so it is kept in @err. After a failure the rest of the stream is read
- * and dropped, so libxl ends normally.
+ * so it is kept in @err. A compressed image is written by a second
+ * thread (xsnapHvWriterThread), so that compressing never waits for the
+ * disk. After a failure the rest of the stream is read and dropped, so
+ * libxl ends normally.
  */
 static gpointer
 xsnapHvCopyThread(gpointer opaque)
@@ -283,11 +399,14 @@ xsnapHvCopyThread(gpointer opaque)
     g_autofree char *buf = g_malloc(XSNAP_HV_COPY_CHUNK);
     ssize_t n;
 
-    c->start = c->pos = c->kicked = c->synced = lseek(c->out, 0, SEEK_CUR);
-    if (c->pos < 0) {
+    c->start = c->image.pos = c->image.kicked = c->image.synced =
+        lseek(c->image.fd, 0, SEEK_CUR);
+    if (c->start < 0) {
         c->err = errno;
         c->failed = true;
     }
+    if (!c->failed && c->enc)
+        c->writer = g_thread_new("xsnap-save-write", xsnapHvWriterThread, c);
     while ((n = xsnapFileReadAll(c->in, buf, XSNAP_HV_COPY_CHUNK)) > 0) {
         if (!c->failed)
             xsnapHvCopyTake(c, buf, (size_t)n);
@@ -301,6 +420,7 @@ xsnapHvCopyThread(gpointer opaque)
         if (c->err == 0)
             c->error = xsnapSaveLastError();
     }
+    xsnapHvCopyEndWriter(c);
     return NULL;
 }
 
@@ -311,7 +431,7 @@ xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live, xsnapMemoryFormat format,
 {
     libxl_ctx *c;
     virDomainInfo info;
-    xsnapHvCopy copy = { .out = fd, .progress = progress };
+    xsnapHvCopy copy = { .image.fd = fd, .progress = progress };
     g_autoptr(xsnapMemoryEncoder) enc = NULL;
     GThread *thread;
     bool wasPaused = false;
@@ -343,6 +463,9 @@ xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live, xsnapMemoryFormat format,
      * speed into a tmpfs. Only an optimisation: ignore a refusal. */
     (void)fcntl(pipefd[1], F_SETPIPE_SZ, XSNAP_HV_COPY_CHUNK);
     copy.in = pipefd[0];
+    g_mutex_init(&copy.lock);
+    g_cond_init(&copy.cond);
+    g_queue_init(&copy.chunks);
     thread = g_thread_new("xsnap-save-copy", xsnapHvCopyThread, &copy);
     rc = libxl_domain_suspend(c, (uint32_t)domid, pipefd[1],
                               live ? LIBXL_SUSPEND_LIVE : 0, NULL);
@@ -350,6 +473,8 @@ xsnapHvSaveMemory(virDomainPtr dom, int fd, bool live, xsnapMemoryFormat format,
     close(pipefd[1]);
     g_thread_join(thread);
     close(pipefd[0]);
+    g_mutex_clear(&copy.lock);
+    g_cond_clear(&copy.cond);
     if (rc != 0) {
         xsnapErrorFree(copy.error);
         xsnapReportError(VIR_ERR_OPERATION_FAILED,
