@@ -100,8 +100,10 @@ xsnapMemoryEncoderNew(xsnapMemoryFormat format, xsnapMemorySink sink, void *opaq
             goto nomem;
         enc->lz4prefs.frameInfo.blockSizeID = LZ4F_max1MB;
         enc->lz4prefs.frameInfo.blockMode = LZ4F_blockLinked;
+        /* The content checksum only: a revert reads the whole frame
+         * before it uses any of it, and block checksums cost as much
+         * again. */
         enc->lz4prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
-        enc->lz4prefs.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled;
         enc->outCap = MAX(LZ4F_compressBound(XSNAP_CODEC_LZ4_CHUNK, &enc->lz4prefs),
                           (size_t)LZ4F_HEADER_SIZE_MAX);
         break;
