@@ -7,7 +7,8 @@
 # brings the guest's memory back from it; a truncated or corrupt image
 # is refused before the revert changes anything; a bad setting fails
 # the create and leaves the guest running; virt-xen-snapshot
-# convert-image turns raw into zstd and back, byte for byte.
+# convert-image turns raw into zstd and back, byte for byte; clones
+# restore from a zstd snapshot.
 set -u
 . "$abs_top_srcdir/tests/fakexen/fakexen-lib.sh"
 
@@ -196,6 +197,25 @@ case $out in
     *) fx_fail "convert-image of a truncated image: $out" ;;
 esac
 [ ! -e "$FX_DIR/y.save" ] || fx_fail "a failed conversion left its output"
+
+fx_step "clone --restore of a zstd snapshot: through the FIFO, and --copy"
+for c in czf czc; do
+    copy=
+    [ "$c" = czc ] && copy=--copy
+    # shellcheck disable=SC2086
+    out=$(fx_inhost "$TOOL" clone -c "$FX_URI" --restore $copy cz s-zstd "$c" 2>&1) ||
+        fx_fail "clone --restore $copy: $out"
+    fx_expect_state "$c" running
+    [ "$(fx_ctl mem-read "$c" 4096 12)" = "memory at r0" ] ||
+        fx_fail "clone $c lacks the snapshot's memory"
+    [ "$(fx_ctl mem-hash "$c")" = "$(fx_ctl mem-hash cz)" ] ||
+        fx_fail "clone $c does not hold the snapshot's memory"
+done
+ls -a "$FX_DIR" | grep -q '^\.cz[fc]\.' && fx_fail "a clone's FIFO or copy was left behind"
+for c in czf czc; do
+    vok destroy "$c" >/dev/null
+    vok undefine "$c" >/dev/null
+done
 
 fx_step "done"
 exit 0
