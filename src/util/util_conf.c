@@ -16,14 +16,15 @@
 
 
 static void
-xsnapConfEntryFree(gpointer opaque)
+xsnapConfEntryFree(xsnapConfEntry *e)
 {
-    xsnapConfEntry *e = opaque;
-
+    if (!e)
+        return;
     g_free(e->name);
     g_free(e->str);
     g_free(e);
 }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xsnapConfEntry, xsnapConfEntryFree);
 
 
 void
@@ -64,7 +65,7 @@ static int
 xsnapConfParseLine(xsnapConf *conf, const char *p, const char *end, unsigned int line)
 {
     g_autoptr(GString) name = g_string_new(NULL);
-    g_autofree xsnapConfEntry *entry = NULL;
+    g_autoptr(xsnapConfEntry) entry = NULL;
 
     while (p < end && xsnapConfIsBlank(*p))
         p++;
@@ -160,7 +161,7 @@ xsnapConfParseString(const char *path, const char *text, size_t len)
     unsigned int line = 1;
 
     conf->path = g_strdup(path);
-    conf->entries = g_ptr_array_new_with_free_func(xsnapConfEntryFree);
+    conf->entries = g_ptr_array_new_with_free_func((GDestroyNotify)xsnapConfEntryFree);
     if (len > 0 && memchr(text, '\0', len)) {
         xsnapReportError(VIR_ERR_CONF_SYNTAX,
                          _("configuration file '%1$s' holds a NUL byte"), path);
