@@ -198,6 +198,15 @@ case $out in
 esac
 [ ! -e "$FX_DIR/y.save" ] || fx_fail "a failed conversion left its output"
 
+fx_step "--halt with zstd: the guest stops, and a revert brings it back"
+set_format zstd
+vok snapshot-create-as cz h0 --halt --memspec "file=$img/h0.save" >/dev/null
+fx_expect_state cz "shut off"
+[ "$(u32 "$img/h0.save" 16)" -eq 1481834498 ] || fx_fail "h0's image is not compressed"
+vok snapshot-revert cz h0 >/dev/null
+fx_expect_state cz running
+[ "$(fx_ctl mem-read cz 4096 12)" = "memory at r0" ] || fx_fail "h0's revert lost the marker"
+
 fx_step "clone --restore of a zstd snapshot: through the FIFO, and --copy"
 for c in czf czc; do
     copy=
