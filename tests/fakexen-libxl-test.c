@@ -175,8 +175,24 @@ testSuspendResume(const void *data XSNAP_UNUSED)
 
     if ((fd = open(savePath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
         return -1;
+    /* As Xen without shadow paging: no live save of a PV guest, which
+     * runs on untouched. */
+    g_unsetenv("FAKEXEN_SHADOW");
+    rc = libxl_domain_suspend(ctx, domidOrig, fd, LIBXL_SUSPEND_LIVE, NULL);
+    if (rc != ERROR_GUEST_TIMEDOUT) {
+        close(fd);
+        xsnapTestFail("live suspend of a PV guest without shadow paging: %d, expected %d",
+                      rc, ERROR_GUEST_TIMEDOUT);
+        return -1;
+    }
+    if (fxTestExpectState(domidOrig, "running") < 0) {
+        close(fd);
+        return -1;
+    }
+    g_setenv("FAKEXEN_SHADOW", "1", TRUE);
     hashAtSuspend = fxTestBlobHash(domidOrig);
     rc = libxl_domain_suspend(ctx, domidOrig, fd, LIBXL_SUSPEND_LIVE, NULL);
+    g_unsetenv("FAKEXEN_SHADOW");
     close(fd);
     if (rc != 0) {
         xsnapTestFail("libxl_domain_suspend failed: %d", rc);

@@ -14,8 +14,17 @@ set -u
 
 fx_use_wrapper
 
+# A fault file known to libvirtd and the tool from the start (empty:
+# inert), for the steps that pause a delete or a clone half-way.
+FAULT_DIR=$(mktemp -d /tmp/xsnap-clone.XXXXXX) || fx_fail "mktemp"
+F=$FAULT_DIR/faults
+: > "$F"
+XSNAP_FAULT_FILE=$F
+export XSNAP_FAULT_FILE
+
 fx_step "start the simulated host with the wrapper module"
 fx_setup
+trap 'rc=$?; rm -rf "$FAULT_DIR"; (exit $rc); fx_cleanup' EXIT
 tool=$abs_top_builddir/tools/virt-xen-snapshot
 
 # The tool runs inside the host, where libvirtd's store (/var/lib/...) is.
@@ -70,6 +79,22 @@ inventory() {
 sums() {
     sha256sum "$FX_DIR/img/gold-a.qcow2" "$FX_DIR/img/gold-b.raw" | awk '{ print $1 }' | tr '\n' ' '
 }
+# pause_at POINT: the next operation to reach POINT waits there until
+# resume; returns once one has.
+pause_at() {
+    : > "$F.trace"
+    echo "pause $1" > "$F"
+}
+wait_paused() {
+    for _ in $(seq 600); do
+        grep -qx "$1" "$F.trace" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    fx_fail "nothing reached $1"
+}
+resume() {
+    : > "$F"
+}
 macs_of() {
     fx_virsh dumpxml "$@" | sed -n "s/.*<mac address='\([^']*\)'.*/\1/p" | tr '\n' ' '
 }
@@ -118,12 +143,16 @@ gold_sums=$(sums)
 gold_macs=$(macs_of gold)
 
 fx_step "refusals, each leaving nothing behind"
+vok snapshot-create-as gold d1 --disk-only >/dev/null
 before=$(inventory)
 clone_fails "domain 'gold' already exists" gold g1 gold
+[ "$(inventory)" = "$before" ] || fx_fail "a name in use left something: $(inventory) was $before"
 clone_fails "is an internal snapshot" gold i0 x
-vok snapshot-create-as gold d1 --disk-only >/dev/null
+[ "$(inventory)" = "$before" ] || fx_fail "an internal snapshot left something: $(inventory) was $before"
 clone_fails "is disk-only" --restore gold d1 x
+[ "$(inventory)" = "$before" ] || fx_fail "a disk-only snapshot left something: $(inventory) was $before"
 clone_fails "not a directory" --dir "$FX_DIR/none" gold g1 x
+[ "$(inventory)" = "$before" ] || fx_fail "a missing --dir left something: $(inventory) was $before"
 # A shut-off domain with a phy disk: its snapshot has no memory either.
 cat > "$FX_DIR/phy.xml" <<EOF
 <domain type='xen'><name>phyd</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
@@ -139,6 +168,7 @@ vok define "$FX_DIR/phy.xml" >/dev/null
 vok snapshot-create-as phyd p0 --disk-only --diskspec xvdb,snapshot=no >/dev/null
 before=$(inventory)
 clone_fails "is a phy (blkback) or non-file disk ('/dev/vg0/lv0')" phyd p0 x
+[ "$(inventory)" = "$before" ] || fx_fail "a phy disk left something: $(inventory) was $before"
 # A shut-off domain's snapshot has no memory; its name is taken for later.
 sed -e "s/<name>phyd</<name>x-2</" -e "/type='block'/,/<.disk>/d" "$FX_DIR/phy.xml" > "$FX_DIR/x2.xml"
 vok define "$FX_DIR/x2.xml" >/dev/null
@@ -156,6 +186,10 @@ before=$(inventory)
 # Two overlays (192 KiB each) per clone: the third clone's second fails.
 clone_fails "No space left on device" --count 4 --start --dir "$FX_DIR/small" gold g1 full
 [ "$(inventory)" = "$before" ] || fx_fail "a full disk left something: $(inventory) was $before"
+# --restore through the FIFO: the stream's end waits for the overlays,
+# so the failing qemu-img cuts the restore short; its error is the one.
+clone_fails "No space left on device" --count 4 --restore --dir "$FX_DIR/small" gold g1 full
+[ "$(inventory)" = "$before" ] || fx_fail "a full disk under --restore left something: $(inventory) was $before"
 # The copied memory image (4 MiB here) does not fit: fails in the copy.
 clone_fails "No space left on device" --restore --copy --dir "$FX_DIR/small" gold g1 full
 [ "$(inventory)" = "$before" ] || fx_fail "a full disk in the copy left something: $(inventory)"
@@ -261,6 +295,41 @@ for d in $clones; do
 done
 [ -z "$(clone --list gold g1)" ] || fx_fail "--list still shows clones"
 vok snapshot-delete gold d1 >/dev/null
-vok snapshot-delete gold g1 >/dev/null
+
+fx_step "a delete while a clone is half-way is refused; the clone completes"
+# The clone has read g1 and checked everything, and defined nothing yet:
+# without the lock, nothing would protect g1's images from the delete.
+pause_at clone:checked
+clone gold g1 race > "$FX_DIR/race.out" 2>&1 &
+race=$!
+wait_paused clone:checked
+vfail "another process is working on the snapshots in '/var/lib/libvirt/libxl/snapshot/gold' (virt-xen-snapshot clone or cleanup?)" snapshot-delete gold g1
+resume
+wait "$race" || fx_fail "the clone beside a refused delete failed: $(cat "$FX_DIR/race.out")"
+vok snapshot-list gold --name | grep -qx g1 || fx_fail "the refused delete dropped g1"
+[ "$(backing_of "$FX_DIR/img/race-xvda.qcow2")" = "$FX_DIR/img/gold-a.qcow2" ] ||
+    fx_fail "race does not rest on the frozen gold-a.qcow2"
+[ "$(sums)" = "$gold_sums" ] || fx_fail "the refused delete changed the gold images"
+vfail "is also used by disk 'xvda' of domain 'race'" snapshot-delete gold g1
+vok undefine race >/dev/null
+rm -f "$FX_DIR/img/race-xvda.qcow2" "$FX_DIR/img/race-xvdb.qcow2"
+
+fx_step "a clone while a delete is half-way waits, fails and makes nothing"
+pause_at delete:disk
+fx_virsh snapshot-delete gold g1 > "$FX_DIR/delete.out" 2>&1 &
+del=$!
+wait_paused delete:disk
+before=$(inventory)
+(
+    XSNAP_LOCK_WAIT_MS=300
+    export XSNAP_LOCK_WAIT_MS
+    clone_fails "the snapshots of domain 'gold' are being created, reverted or deleted: nothing was cloned" gold g1 late
+) || exit 1
+[ "$(inventory)" = "$before" ] || fx_fail "a clone beside a delete left something: $(inventory) was $before"
+resume
+wait "$del" || fx_fail "the delete beside a refused clone failed: $(cat "$FX_DIR/delete.out")"
+before=$(inventory)
+clone_fails "cannot find snapshot" gold g1 late
+[ "$(inventory)" = "$before" ] || fx_fail "a clone of a deleted snapshot left something: $(inventory)"
 dev_has gold xvda 0x6f 0 4k || fx_fail "the gold lost its write in the merge"
 fx_step "done"

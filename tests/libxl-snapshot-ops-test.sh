@@ -295,6 +295,32 @@ fx_expect_state fx2 running
 vok snapshot-delete fx2 lv --children >/dev/null
 [ -z "$(vok snapshot-list fx2 --name)" ] || fx_fail "delete lv --children left: $(fx_virsh snapshot-list fx2 --name)"
 
+fx_step "--live of a PV domain on a Xen without shadow paging: refused, nothing changed"
+# Real Xen 4.17 (Debian, the real-Xen test bed) cannot turn on log-dirty
+# for a PV guest without shadow paging; libxl's live save then fails. The
+# module refuses before it touches anything.
+qemu-img create -q -f qcow2 "$FX_DIR/pv.qcow2" 16M || fx_fail "qemu-img"
+cat >"$FX_DIR/fxpv.xml" <<EOX
+<domain type='xen'><name>fxpv</name><uuid>5e1f6a2c-0d3b-4c1e-9a57-1b2c3d4e5f7e</uuid>
+<memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='xenpv'>linux</type><kernel>$FX_DIR/pv.qcow2</kernel></os>
+<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+<source file='$FX_DIR/pv.qcow2'/><target dev='xvda' bus='xen'/></disk></devices></domain>
+EOX
+vok define "$FX_DIR/fxpv.xml" >/dev/null
+vok start fxpv >/dev/null
+vfail "cannot save the memory of domain 'fxpv' live: a PV domain needs shadow paging" \
+    snapshot-create-as fxpv pl --live
+fx_expect_state fxpv running
+[ -z "$(vok snapshot-list fxpv --name)" ] || fx_fail "a refused --live left a snapshot"
+ls "$FX_DIR/pv".* | grep -v 'pv.qcow2$' && fx_fail "a refused --live left an overlay"
+fx_inhost ls -A "$store/fxpv" 2>/dev/null | grep . && fx_fail "a refused --live left files in the store"
+vok snapshot-create-as fxpv pl >/dev/null
+fx_expect_state fxpv running
+vok snapshot-delete fxpv pl >/dev/null
+vok destroy fxpv >/dev/null
+vok undefine fxpv >/dev/null
+
 fx_step "--reuse-external and an explicit overlay path"
 served_now=$(served fx2 xvda)
 fmt_now=$(qemu-img info -U --output=json "$served_now" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])')

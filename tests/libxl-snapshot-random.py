@@ -48,7 +48,8 @@ DEVS = tuple(d for d, _ in DISKS)
 DISK_SIZE = 4 * 1024 * 1024
 NREG = 8                     # regions per disk
 REG_LEN = 4096
-REG_STRIDE = 512 * 1024      # region i starts at i * REG_STRIDE
+REG_BASE = 64 * 1024         # region i starts at REG_BASE + i * REG_STRIDE,
+REG_STRIDE = 512 * 1024      # clear of sector 0, where the real-Xen guest ticks
 NSLOT = 8                    # memory slots
 SLOT_LEN = 16
 SLOT_STRIDE = 4096
@@ -141,6 +142,8 @@ class Host:
                 time.sleep(0.1)
         raise TestFailure("host", "cannot connect to %s" % self.uri)
 
+    restart_text = "fakexen-host restart-libvirtd DIR"
+
     def restart_libvirtd(self):
         try:
             self.conn.close()
@@ -172,6 +175,201 @@ class Host:
         # QEMU 7.2 answers "" whatever qemu-io printed; an error is text.
         if r != "":
             raise TestFailure("guest-io", "qemu-io %s %s: %s" % (dev, line, r))
+
+    # -- what the tests need of a host: the guest's definition, its disk
+    #    and memory writes, what its device model serves
+
+    def domain_xml(self, name, uuid, disks):
+        return ("<domain type='xen'><name>%s</name><uuid>%s</uuid>"
+                "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+                "<os><type arch='x86_64' machine='xenfv'>hvm</type></os>"
+                "<devices>%s</devices></domain>" % (name, uuid, disks))
+
+    def disk_write(self, dom, dev, off, length, v):
+        """The guest writes byte V over LENGTH bytes at OFF, and flushes."""
+        self.hmp_qemu_io(dom, dev, "write -P %d %d %d" % (v, off, length))
+        self.hmp_qemu_io(dom, dev, "flush")
+        return "guest"
+
+    def mem_write(self, dom, slot, text):
+        run([self.ctl, "mem-write", dom, str(slot * SLOT_STRIDE), text])
+        return "fakexen-ctl mem-write %s %d %s" % (dom, slot * SLOT_STRIDE, text)
+
+    def mem_mismatch(self, dom, mem):
+        """How the guest's memory differs from the slots MEM ([] if not)."""
+        size = int(run([self.ctl, "mem-size", dom]).stdout)
+        blob = bytearray(size)
+        for i, t in enumerate(mem):
+            b = t.encode()
+            blob[i * SLOT_STRIDE:i * SLOT_STRIDE + len(b)] = b
+        if run([self.ctl, "mem-hash", dom]).stdout.strip() == hashlib.sha256(blob).hexdigest():
+            return []
+        slots = []
+        for i in range(NSLOT):
+            t = run([self.ctl, "mem-read", dom, str(i * SLOT_STRIDE),
+                     str(SLOT_LEN)]).stdout.rstrip("\0")
+            if t != mem[i]:
+                slots.append("slot %d holds %r, model says %r" % (i, t, mem[i]))
+        return slots or ["hash differs outside the slots"]
+
+    def served(self, dom, imgdir):
+        """dev -> (file, driver) of what the device model serves."""
+        out = {}
+        for b in self.qmp(dom, {"execute": "query-block"}):
+            ins = b.get("inserted") or {}
+            out[b["device"]] = (ins.get("file"), ins.get("drv"))
+        return out
+
+    shutdown_secs = 10
+
+    def start_after_shutdown(self, d):
+        d.create()
+
+
+class RealXenHost:
+    """Dom0 of a real Xen host (tests/realxen): the system libvirtd, and
+    the test bed's PV guest (tests/realxen/guest), which writes its disks
+    and keeps the memory slots in its own shell when told so on its
+    console, and answers there."""
+
+    restart_text = "systemctl restart libvirtd"
+    shutdown_secs = 120
+
+    def start_after_shutdown(self, d):
+        # libvirt 9.0's libxl driver reports the domain shut off a moment
+        # before its shutdown thread has torn it down, and refuses a start
+        # meanwhile ("domain is already active"; docs/realxen.md).
+        for _ in range(30):
+            try:
+                d.create()
+                return
+            except libvirt.libvirtError as e:
+                if "already active" not in (e.get_error_message() or ""):
+                    raise
+            time.sleep(1)
+        d.create()
+
+    def __init__(self):
+        self.uri = "xen:///system"
+        self.fxdir = os.environ.get("XSNAP_RANDOM_DIR", "/var/lib/libvirt/images/random")
+        self.guest = os.environ.get("XSNAP_RANDOM_GUEST", "/var/lib/realxen/guest")
+        os.makedirs(self.fxdir, exist_ok=True)
+        self.conn = None
+        self.cmd_id = 0
+        self.connect()
+
+    connect = Host.connect
+
+    def restart_libvirtd(self):
+        try:
+            self.conn.close()
+        except libvirt.libvirtError:
+            pass
+        run(["timeout", "180", "systemctl", "restart", "libvirtd"])
+        self.connect()
+
+    def inside(self, path):
+        return path
+
+    def domain_xml(self, name, uuid, disks):
+        return ("<domain type='xen'><name>%s</name><uuid>%s</uuid>"
+                "<memory unit='MiB'>128</memory><vcpu>1</vcpu>"
+                "<os><type arch='x86_64' machine='xenpv'>linux</type>"
+                "<kernel>%s/vmlinuz</kernel><initrd>%s/initrd.gz</initrd>"
+                "<cmdline>console=hvc0 loglevel=4 realxen.tick=3</cmdline></os>"
+                "<on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>"
+                "<on_crash>destroy</on_crash>"
+                "<devices>%s<console type='pty'><target type='xen' port='0'/></console>"
+                "</devices></domain>" % (name, uuid, self.guest, self.guest, disks))
+
+    def guest_cmd(self, dom, text):
+        """Sends "cmd ID TEXT" to the guest's console and returns the rest
+        of its "result ID ok ..." line. Sent again (the same ID) while no
+        answer comes: a guest that was still booting did not read it."""
+        self.cmd_id += 1
+        cid = "r%d.%d" % (os.getpid(), self.cmd_id)
+        log = "/var/log/xen/console/guest-%s.log" % dom
+        for _ in range(4):
+            domid = self.conn.lookupByName(dom).ID()
+            tty = run(["timeout", "30", "xenstore-read",
+                       "/local/domain/%d/console/tty" % domid]).stdout.strip()
+            mark = os.path.getsize(log) if os.path.exists(log) else 0
+            fd = os.open(tty, os.O_WRONLY | os.O_NOCTTY)
+            try:
+                os.write(fd, ("cmd %s %s\n" % (cid, text)).encode())
+            finally:
+                os.close(fd)
+            for _ in range(100):
+                time.sleep(0.2)
+                with open(log, "rb") as f:
+                    f.seek(mark)
+                    new = f.read().decode("ascii", "replace").replace("\r", "")
+                m = re.search(r"^result %s (ok|fail)( .*)?$" % re.escape(cid), new, re.M)
+                if m:
+                    if m.group(1) != "ok":
+                        raise TestFailure("guest-io", "%s: %s" % (text, m.group(0)))
+                    return (m.group(2) or "").strip()
+        raise TestFailure("guest-io", "%s: the guest did not answer 'cmd %s %s'" % (dom, cid, text))
+
+    def disk_write(self, dom, dev, off, length, v):
+        # The guest's own write, O_DIRECT and flushed (guest/init).
+        self.guest_cmd(dom, "write %s %d %d %d" % (dev, off // 1024, length // 1024, v))
+
+    def mem_write(self, dom, slot, text):
+        self.guest_cmd(dom, "memset %d %s" % (slot, text))
+        return "guest memset %d %s (in its shell's memory)" % (slot, text)
+
+    def mem_mismatch(self, dom, mem):
+        got = self.guest_cmd(dom, "memdump").split("|")[1:]
+        if len(got) != NSLOT:
+            raise TestFailure("guest-io", "memdump answered %r" % got)
+        return ["slot %d holds %r, model says %r" % (i, got[i], mem[i])
+                for i in range(NSLOT) if got[i] != mem[i]]
+
+    def qmp(self, dom, cmd):
+        import socket
+        domid = self.conn.lookupByName(dom).ID()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(60)
+        try:
+            s.connect("/var/run/xen/qmp-libxl-%d" % domid)
+            f = s.makefile("rwb")
+            f.readline()
+            for c in ({"execute": "qmp_capabilities"}, cmd):
+                f.write((json.dumps(c) + "\n").encode())
+                f.flush()
+                while True:
+                    line = f.readline()
+                    if not line:
+                        raise TestFailure("qmp", "%s: connection closed" % c["execute"])
+                    reply = json.loads(line)
+                    if "return" in reply or "error" in reply:
+                        break
+                if "error" in reply:
+                    raise TestFailure("qmp", "%s: %s" % (c["execute"], reply["error"]))
+            return reply["return"]
+        finally:
+            s.close()
+
+    def served(self, dom, imgdir):
+        # A qdisk's query-block entry has no device name: each disk is
+        # known by the image at the bottom of its chain, the one the test
+        # created for it.
+        bottoms = {os.path.join(imgdir, "%s.%s" % (d, f)): d for d, f in DISKS}
+        out = {}
+        for b in self.qmp(dom, {"execute": "query-block"}):
+            ins = b.get("inserted") or {}
+            img = ins.get("image") or {}
+            while img.get("backing-image"):
+                img = img["backing-image"]
+            dev = bottoms.get(img.get("filename"))
+            if dev:
+                out[dev] = (ins.get("file"), ins.get("drv"))
+        for dev in DEVS:
+            if dev not in out:
+                raise TestFailure("qmp", "query-block: no disk rests on %s" %
+                                  os.path.join(imgdir, dev))
+        return out
 
 
 # ---- the model -------------------------------------------------------------
@@ -267,7 +465,6 @@ class Run:
         self.step = 0
         self.imgdir = os.path.join(host.fxdir, "r", dom)
         self.store = host.inside("/var/lib/libvirt/libxl/snapshot/%s" % dom)
-        self.memsize = None
         self.in_sweep = False
 
     def path(self, name):
@@ -297,15 +494,10 @@ class Run:
             "<disk type='file' device='disk'><driver name='qemu' type='%s'/>"
             "<source file='%s'/><target dev='%s' bus='xen'/></disk>" % (fmt, p, dev)
             for dev, (p, fmt) in paths.items())
-        xml = ("<domain type='xen'><name>%s</name><uuid>%s</uuid>"
-               "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
-               "<os><type arch='x86_64' machine='xenfv'>hvm</type></os>"
-               "<devices>%s</devices></domain>" % (self.dom, uuid, disks))
-        self.host.conn.defineXML(xml)
+        self.host.conn.defineXML(self.host.domain_xml(self.dom, uuid, disks))
         self.d().create()
         self.model.state = "running"
         self.model.fresh_memory()
-        self.memsize = int(run([self.host.ctl, "mem-size", self.dom]).stdout)
         self.log("define %s (xvda qcow2, xvdb raw); start %s" % (self.dom, self.dom))
 
     def teardown(self, keep):
@@ -340,18 +532,14 @@ class Run:
         return out
 
     def served(self):
-        out = {}
-        for b in self.host.qmp(self.dom, {"execute": "query-block"}):
-            ins = b.get("inserted") or {}
-            out[b["device"]] = (ins.get("file"), ins.get("drv"))
-        return out
+        return self.host.served(self.dom, self.imgdir)
 
     def read_regions(self, path, fmt, want):
         """The regions of an image (read through its chain) that do not
         hold what WANT says, as {region: value found}."""
         argv = ["qemu-io", "-r", "-U", "-f", fmt]
         for i, v in enumerate(want):
-            argv += ["-c", "read -P %d %d %d" % (v, i * REG_STRIDE, REG_LEN)]
+            argv += ["-c", "read -P %d %d %d" % (v, REG_BASE + i * REG_STRIDE, REG_LEN)]
         p = run(argv + [path], check=False)
         out = p.stdout
         bad = []
@@ -371,19 +559,10 @@ class Run:
         found = {}
         for i in bad:
             q = run(["qemu-io", "-r", "-U", "-f", fmt, "-c",
-                     "read -v %d 16" % (i * REG_STRIDE), path], check=False)
+                     "read -v %d 16" % (REG_BASE + i * REG_STRIDE), path], check=False)
             m = re.search(r"^[0-9a-f]{8}:\s+([0-9a-f]{2})", q.stdout, re.M)
             found[i] = int(m.group(1), 16) if m else None
         return found
-
-    def mem_hash_expected(self, mem):
-        h = hashlib.sha256()
-        blob = bytearray(self.memsize)
-        for i, t in enumerate(mem):
-            b = t.encode()
-            blob[i * SLOT_STRIDE:i * SLOT_STRIDE + len(b)] = b
-        h.update(bytes(blob))
-        return h.hexdigest()
 
     def fingerprint(self):
         """What a refused operation must not change, beyond the model:
@@ -463,15 +642,9 @@ class Run:
                         (i, self.explain(v), self.explain(m.disks[dev][i]))
                         for i, v in sorted(found.items()))))
         if m.active():
-            h = run([self.host.ctl, "mem-hash", self.dom]).stdout.strip()
-            if h != self.mem_hash_expected(m.mem):
-                slots = []
-                for i in range(NSLOT):
-                    t = run([self.host.ctl, "mem-read", self.dom, str(i * SLOT_STRIDE),
-                             str(SLOT_LEN)]).stdout.rstrip("\0")
-                    if t != m.mem[i]:
-                        slots.append("slot %d holds %r, model says %r" % (i, t, m.mem[i]))
-                raise TestFailure("memory", "; ".join(slots) or "hash differs outside the slots")
+            bad = self.host.mem_mismatch(self.dom, m.mem)
+            if bad:
+                raise TestFailure("memory", "; ".join(bad))
 
     def explain(self, v):
         if v is None:
@@ -584,9 +757,8 @@ class Run:
         if m.state != "running":
             return None
         v = self.next_pattern()
-        off = a["reg"] * REG_STRIDE
-        self.host.hmp_qemu_io(self.dom, a["dev"], "write -P %d %d %d" % (v, off, REG_LEN))
-        self.host.hmp_qemu_io(self.dom, a["dev"], "flush")
+        off = REG_BASE + a["reg"] * REG_STRIDE
+        self.host.disk_write(self.dom, a["dev"], off, REG_LEN, v)
         m.disks[a["dev"]][a["reg"]] = v
         self.log("guest writes 0x%02x to %s region %d (offset %d, %d bytes)" %
                  (v, a["dev"], a["reg"], off, REG_LEN))
@@ -598,7 +770,7 @@ class Run:
             return None
         path, fmt = self.config_disks(libvirt.VIR_DOMAIN_XML_INACTIVE)[a["dev"]]
         v = self.next_pattern()
-        off = a["reg"] * REG_STRIDE
+        off = REG_BASE + a["reg"] * REG_STRIDE
         run(["qemu-io", "-f", fmt, "-c", "write -P %d %d %d" % (v, off, REG_LEN), path])
         m.disks[a["dev"]][a["reg"]] = v
         self.log("qemu-io -f %s -c 'write -P 0x%02x %d %d' %s  (domain off)" %
@@ -611,9 +783,8 @@ class Run:
             return None
         self.memcount += 1
         t = ("m%d.%d" % (self.step, self.memcount)).ljust(SLOT_LEN, "-")[:SLOT_LEN]
-        run([self.host.ctl, "mem-write", self.dom, str(a["slot"] * SLOT_STRIDE), t])
         m.mem[a["slot"]] = t
-        self.log("fakexen-ctl mem-write %s %d %s" % (self.dom, a["slot"] * SLOT_STRIDE, t))
+        self.log(self.host.mem_write(self.dom, a["slot"], t))
         return True
 
     def snapshot_xml(self, a):
@@ -833,7 +1004,7 @@ class Run:
                             lambda: self.d().create(), new, None)
 
     def wait_shutoff(self):
-        for _ in range(200):
+        for _ in range(self.host.shutdown_secs * 20):
             if self.d().state()[0] == libvirt.VIR_DOMAIN_SHUTOFF:
                 return
             time.sleep(0.05)
@@ -849,7 +1020,7 @@ class Run:
         def op():
             self.d().shutdown()
             self.wait_shutoff()
-            self.d().create()
+            self.host.start_after_shutdown(self.d())
         return self.attempt("virsh shutdown %s; (wait until shut off); virsh start %s" %
                             (self.dom, self.dom), op, new, None)
 
@@ -890,7 +1061,7 @@ class Run:
         return self.attempt("virsh resume %s" % self.dom, lambda: self.d().resume(), new, None)
 
     def do_restart(self, a):
-        return self.attempt("fakexen-host restart-libvirtd DIR",
+        return self.attempt(self.host.restart_text,
                             self.host.restart_libvirtd, self.model.copy(), None)
 
     # -- the common part: run, then either the new model or nothing changed
@@ -1161,7 +1332,7 @@ def main():
         nsteps = len(actions)
         seeds = seeds[:1]
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
-    host = Host()
+    host = RealXenHost() if env.get("XSNAP_RANDOM_HOST") == "realxen" else Host()
     failed = []
     totals = {}
     for seed in seeds:

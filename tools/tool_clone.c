@@ -50,12 +50,16 @@
 #include "util_error.h"
 #include "util_file.h"
 #include "util_xml.h"
+#include "fault.h"
 #include "memory_feed.h"
 #include "memory_image.h"
 #include "qemu_img.h"
+#include "snapshot_store.h"
 #include "tool_cmds.h"
 
 #define VXS_CLONE_MAX 1000
+/* The end of the stream that waits until the clone's overlays exist. */
+#define VXS_CLONE_HOLD 4096
 
 /* One disk of the gold domain. */
 typedef struct _vxsCloneDisk vxsCloneDisk;
@@ -103,6 +107,7 @@ struct _vxsCloneJob {
     GPtrArray *disks;        /* vxsCloneDisk */
     GPtrArray *clones;       /* vxsClone */
     GHashTable *usedMacs;
+    int lock;                /* the gold's snapshot directory, shared */
 };
 
 static volatile sig_atomic_t vxsCloneInterrupted;
@@ -166,6 +171,7 @@ vxsCloneJobClear(vxsCloneJob *job)
         virDomainFree(job->gold);
     if (job->conn)
         virConnectClose(job->conn);
+    xsnapSnapshotStoreUnlockDomain(job->lock);
 }
 
 
@@ -179,6 +185,37 @@ vxsCloneReportLibvirt(const char *what, const char *name)
 
 
 /* ---- the snapshot ------------------------------------------------- */
+
+/*
+ * Holds the gold domain's snapshot directory shared until the command
+ * ends: every snapshot create, revert and delete holds it exclusively
+ * while it runs (its journal's lock), and is refused while a clone holds
+ * it, so no snapshot can lose or change its images between our reading
+ * it and the clones being defined on them (after that the clones
+ * themselves protect the images). An operation in progress is waited
+ * for, up to XSNAP_LOCK_WAIT_MS (30 s), as libvirtd waits for a busy
+ * domain.
+ */
+static int
+vxsCloneLock(vxsCloneJob *job)
+{
+    const char *libDir = g_getenv("XSNAP_LIBXL_LIBDIR");
+    const char *env = g_getenv("XSNAP_LOCK_WAIT_MS");
+    g_autoptr(xsnapSnapshotStore) store = xsnapSnapshotStoreNew(libDir && *libDir ? libDir : NULL);
+    guint64 waitMs = 30 * 1000;
+
+    if (env)
+        (void)g_ascii_string_to_unsigned(env, 10, 0, G_MAXUINT32, &waitMs, NULL);
+    job->lock = xsnapSnapshotStoreLockDomain(store, job->domain, false, (unsigned int)waitMs);
+    if (job->lock == XSNAP_SNAPSHOT_STORE_LOCK_BUSY) {
+        xsnapReportError(VIR_ERR_OPERATION_TIMEOUT,
+                         _("the snapshots of domain '%1$s' are being created, reverted or deleted: nothing was cloned; try again once that ends"),
+                         job->domain);
+        return -1;
+    }
+    return job->lock < 0 ? -1 : 0;
+}
+
 
 /* The snapshot's mode for disk @dst: "external", "internal", "no"... */
 static char *
@@ -628,35 +665,70 @@ vxsClonePrepare(vxsCloneJob *job)
 
 /* ---- making one clone --------------------------------------------- */
 
+/* Starts qemu-img for every overlay of @cl, side by side, into @cmds;
+ * each name is reserved with O_EXCL first, so a file that appeared
+ * meanwhile is never overwritten, and an undo only removes our own. */
 static int
-vxsCloneCreateOverlays(vxsCloneJob *job, vxsClone *cl)
+vxsCloneOverlaysStart(vxsCloneJob *job, vxsClone *cl, GPtrArray *cmds)
 {
     for (size_t j = 0; j < job->disks->len; j++) {
         const vxsCloneDisk *d = g_ptr_array_index(job->disks, j);
+        xsnapCommand *cmd;
         const char *path;
         int fd;
 
         if (d->shared)
             continue;
         path = g_hash_table_lookup(cl->overlays, d->dst);
-        /* Reserve the name: never overwrite a file that appeared meanwhile. */
         if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
             xsnapReportSystemError(errno, _("cannot create overlay '%1$s'"), path);
             return -1;
         }
         close(fd);
         g_ptr_array_add(cl->files, g_strdup(path));
-        if (xsnapQemuImgCreateOverlay(path, d->frozen, d->format) < 0)
+        if (!(cmd = xsnapQemuImgCreateOverlayStart(path, d->frozen, d->format)))
             return -1;
+        g_ptr_array_add(cmds, cmd);
     }
     return 0;
 }
 
 
-/* Restores @cl from the gold memory image streamed through a FIFO. */
+/* Waits for every command of @cmds and empties it; returns 0, or -1
+ * with the first failure as the error. */
+static int
+vxsCloneOverlaysWait(GPtrArray *cmds)
+{
+    g_autoptr(xsnapError) first = NULL;
+
+    for (size_t i = 0; i < cmds->len; i++) {
+        if (xsnapCommandWait(g_ptr_array_index(cmds, i), NULL) < 0 && !first)
+            first = xsnapSaveLastError();
+    }
+    g_ptr_array_set_size(cmds, 0);
+    if (first) {
+        xsnapRestoreLastError(g_steal_pointer(&first));
+        return -1;
+    }
+    return 0;
+}
+
+
+/* The feeder's release of the stream's tail: the overlays of the
+ * clone, @opaque, all made; -1 with the first failure as the error. */
+static int
+vxsCloneFeedOverlaysReady(void *opaque)
+{
+    return vxsCloneOverlaysWait(opaque);
+}
+
+
+/* Restores @cl from the gold memory image streamed through a FIFO
+ * (decompressed on the way if need be); the feeder waits for @overlays
+ * (and empties it) before the stream's last VXS_CLONE_HOLD bytes. */
 static int
 vxsCloneRestoreFifo(vxsCloneJob *job, vxsClone *cl, const char *xml,
-                    unsigned int flags)
+                    unsigned int flags, GPtrArray *overlays)
 {
     g_autofree char *base = g_strdup_printf(".%s.restore", cl->name);
     g_autofree char *fifo = g_build_filename(job->workDir, base, NULL);
@@ -669,15 +741,22 @@ vxsCloneRestoreFifo(vxsCloneJob *job, vxsClone *cl, const char *xml,
         return -1;
     }
     g_ptr_array_add(cl->temps, g_strdup(fifo));
-    if (!(feed = xsnapMemoryFeedStart(fifo, job->memoryFile, xml)))
+    /* The stream's tail waits for the overlays: neither libxl nor the
+     * simulator opens a disk before it has read the whole stream, so
+     * the restore can read the guest's memory while qemu-img runs. A
+     * failed overlay ends the stream short, and the restore fails. */
+    if (!(feed = xsnapMemoryFeedStartHold(fifo, job->memoryFile, xml, VXS_CLONE_HOLD,
+                                          vxsCloneFeedOverlaysReady, overlays)))
         return -1;
     rc = virDomainRestoreFlags(job->conn, fifo, NULL, flags);
     if (rc < 0) {
         vxsCloneReportLibvirt(_("cannot restore clone"), cl->name);
         restoreError = xsnapSaveLastError();
     }
-    /* A feeder that could not read the image is the cause of libvirt's
-     * failure, and fails a restore that libvirt took for done. */
+    /* A failed overlay, or a feeder that could not read the image, is
+     * the cause of libvirt's failure, and fails a restore that libvirt
+     * took for done; an overlay the feeder never waited for is waited
+     * for by vxsCloneMake, its failure first. */
     if (xsnapMemoryFeedFinish(feed) < 0)
         return -1;
     xsnapRestoreLastError(g_steal_pointer(&restoreError));
@@ -753,42 +832,44 @@ vxsCloneCopyFile(const char *src, const char *dst)
 
 
 /* Restores @cl from a copy of the gold memory image whose XML was
- * rewritten in place. */
+ * rewritten in place; the copy is made while @overlays run. */
 static int
 vxsCloneRestoreCopy(vxsCloneJob *job, vxsClone *cl, const char *xml,
-                    unsigned int flags)
+                    unsigned int flags, GPtrArray *overlays)
 {
     g_autofree char *base = g_strdup_printf(".%s.save", cl->name);
     g_autofree char *copy = g_build_filename(job->workDir, base, NULL);
+    int rc;
 
     if (job->memoryFormat != XSNAP_MEMORY_FORMAT_RAW) {
         /* libvirt reads raw images only: the copy is decompressed, with
          * the clone's XML in its header. */
         int fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        int rc;
 
         if (fd < 0) {
             xsnapReportSystemError(errno, _("cannot create '%1$s'"), copy);
-            return -1;
-        }
-        g_ptr_array_add(cl->temps, g_strdup(copy));
-        rc = xsnapMemoryImageExport(job->memoryFile, xml, XSNAP_MEMORY_FORMAT_RAW,
-                                    fd, copy, NULL);
-        if (close(fd) < 0 && rc == 0) {
-            xsnapReportSystemError(errno, _("cannot write '%1$s'"), copy);
             rc = -1;
+        } else {
+            g_ptr_array_add(cl->temps, g_strdup(copy));
+            rc = xsnapMemoryImageExport(job->memoryFile, xml, XSNAP_MEMORY_FORMAT_RAW,
+                                        fd, copy, NULL);
+            if (close(fd) < 0 && rc == 0) {
+                xsnapReportSystemError(errno, _("cannot write '%1$s'"), copy);
+                rc = -1;
+            }
         }
-        if (rc < 0)
-            return -1;
     } else {
-        if (vxsCloneCopyFile(job->memoryFile, copy) < 0) {
+        if ((rc = vxsCloneCopyFile(job->memoryFile, copy)) < 0)
             unlink(copy);
-            return -1;
-        }
-        g_ptr_array_add(cl->temps, g_strdup(copy));
-        if (xsnapMemoryImageRewriteXMLFlags(copy, xml, XSNAP_MEMORY_IMAGE_REWRITE_NO_SYNC) < 0)
-            return -1;
+        else
+            g_ptr_array_add(cl->temps, g_strdup(copy));
     }
+    /* The overlay's failure comes first: it is the likelier cause. */
+    if (vxsCloneOverlaysWait(overlays) < 0 || rc < 0)
+        return -1;
+    if (job->memoryFormat == XSNAP_MEMORY_FORMAT_RAW &&
+        xsnapMemoryImageRewriteXMLFlags(copy, xml, XSNAP_MEMORY_IMAGE_REWRITE_NO_SYNC) < 0)
+        return -1;
     if (virDomainRestoreFlags(job->conn, copy, NULL, flags) < 0) {
         vxsCloneReportLibvirt(_("cannot restore clone"), cl->name);
         return -1;
@@ -797,13 +878,15 @@ vxsCloneRestoreCopy(vxsCloneJob *job, vxsClone *cl, const char *xml,
 }
 
 
+/* Defines @cl while its overlays are made, then starts or restores it. */
 static int
-vxsCloneMake(vxsCloneJob *job, vxsClone *cl)
+vxsCloneMakeSteps(vxsCloneJob *job, vxsClone *cl, GPtrArray *overlays)
 {
     g_autofree char *config = NULL;
 
-    if (vxsCloneCreateOverlays(job, cl) < 0)
+    if (vxsCloneOverlaysStart(job, cl, overlays) < 0)
         return -1;
+    /* Defining reads no disk: libvirt only stores the definition. */
     if (!(config = vxsCloneRewriteXML(job, cl, job->domainXML)))
         return -1;
     if (!(cl->dom = virDomainDefineXML(job->conn, config))) {
@@ -814,10 +897,6 @@ vxsCloneMake(vxsCloneJob *job, vxsClone *cl)
         xsnapReportError(VIR_ERR_OPERATION_ABORTED, "%s", _("interrupted"));
         return -1;
     }
-    if (job->start && virDomainCreate(cl->dom) < 0) {
-        vxsCloneReportLibvirt(_("cannot start clone"), cl->name);
-        return -1;
-    }
     if (job->restore) {
         g_autofree char *xml = vxsCloneRewriteXML(job, cl, job->imageXML);
         unsigned int flags = g_strcmp0(job->state, "paused") == 0 ?
@@ -826,15 +905,40 @@ vxsCloneMake(vxsCloneJob *job, vxsClone *cl)
 
         if (!xml)
             return -1;
-        rc = job->copy ? vxsCloneRestoreCopy(job, cl, xml, flags) :
-                         vxsCloneRestoreFifo(job, cl, xml, flags);
+        rc = job->copy ? vxsCloneRestoreCopy(job, cl, xml, flags, overlays) :
+                         vxsCloneRestoreFifo(job, cl, xml, flags, overlays);
         for (size_t i = 0; i < cl->temps->len; i++)
             unlink(g_ptr_array_index(cl->temps, i));
         g_ptr_array_set_size(cl->temps, 0);
-        if (rc < 0)
-            return -1;
+        return rc;
+    }
+    if (vxsCloneOverlaysWait(overlays) < 0)
+        return -1;
+    if (job->start && virDomainCreate(cl->dom) < 0) {
+        vxsCloneReportLibvirt(_("cannot start clone"), cl->name);
+        return -1;
     }
     return 0;
+}
+
+
+static int
+vxsCloneMake(vxsCloneJob *job, vxsClone *cl)
+{
+    g_autoptr(GPtrArray) overlays = g_ptr_array_new();
+    g_autoptr(xsnapError) err = NULL;
+    int rc = vxsCloneMakeSteps(job, cl, overlays);
+
+    /* Whatever failed, no qemu-img is left running: the undo removes
+     * the files they write. An overlay that fails now comes first. */
+    if (rc < 0)
+        err = xsnapSaveLastError();
+    if (overlays->len && vxsCloneOverlaysWait(overlays) < 0) {
+        rc = -1;
+    } else if (err) {
+        xsnapRestoreLastError(g_steal_pointer(&err));
+    }
+    return rc;
 }
 
 
@@ -1096,7 +1200,7 @@ vxsCloneParseArgs(vxsCloneJob *job, int argc, char **argv)
 int
 vxsCmdClone(int argc, char **argv)
 {
-    vxsCloneJob job = { .uri = "xen:///system", .count = 1 };
+    vxsCloneJob job = { .uri = "xen:///system", .count = 1, .lock = -1 };
     struct sigaction sa = { .sa_handler = vxsCloneOnSignal };
     int ret = 1;
     int rc;
@@ -1113,13 +1217,15 @@ vxsCmdClone(int argc, char **argv)
         vxsPrintError();
         return 1;
     }
+    if (!job.list && vxsCloneLock(&job) < 0)
+        goto cleanup;
     if (vxsCloneLoadSnapshot(&job) < 0)
         goto cleanup;
     if (job.list) {
         ret = vxsCloneList(&job) < 0 ? 1 : 0;
         goto cleanup;
     }
-    if (vxsClonePrepare(&job) < 0)
+    if (vxsClonePrepare(&job) < 0 || xsnapFaultPoint("clone:checked") < 0)
         goto cleanup;
     /* Interrupted, the run stops after the step at hand and takes back
      * what it made. */

@@ -144,7 +144,7 @@ xsnapSnapshotJournalWrite(xsnapSnapshotJournal *journal)
             return -1;
         if (rc == 0) {
             xsnapReportError(VIR_ERR_OPERATION_INVALID,
-                             _("another process is working on the snapshots in '%1$s' (virt-xen-snapshot cleanup?)"),
+                             _("another process is working on the snapshots in '%1$s' (virt-xen-snapshot clone or cleanup?); try again once it ends"),
                              dir);
             return -1;
         }

@@ -15,7 +15,11 @@
  * From its first write until it is freed, the journal holds an exclusive
  * flock() on the domain's store directory, which the kernel drops when
  * the process dies: a journal whose directory is locked belongs to an
- * operation still running, not to an interrupted one.
+ * operation still running, not to an interrupted one. An operation that
+ * cannot take it at once fails: virt-xen-snapshot clone holds the
+ * directory shared (xsnapSnapshotStoreLockDomain) while it makes clones
+ * on a snapshot's images, so that no create, revert or delete changes
+ * them meanwhile.
  *
  * The file is a GKeyFile, written atomically (a synced temporary file
  * renamed over it, then the directory synced), so a reader sees either

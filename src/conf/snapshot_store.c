@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,6 +126,47 @@ xsnapSnapshotStoreDomainDir(const xsnapSnapshotStore *store,
         return NULL;
     }
     return g_build_filename(store->libDir, "snapshot", domain, NULL);
+}
+
+
+int
+xsnapSnapshotStoreLockDomain(const xsnapSnapshotStore *store,
+                             const char *domain, bool exclusive,
+                             unsigned int waitMs)
+{
+    g_autofree char *dir = xsnapSnapshotStoreDomainDir(store, domain);
+    gint64 deadline = g_get_monotonic_time() + (gint64)waitMs * 1000;
+    int fd;
+
+    if (!dir)
+        return -1;
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        xsnapReportSystemError(errno, _("cannot open snapshot directory '%1$s'"), dir);
+        return -1;
+    }
+    while (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK) {
+            xsnapReportSystemError(errno, _("cannot lock snapshot directory '%1$s'"), dir);
+            close(fd);
+            return -1;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            close(fd);
+            return XSNAP_SNAPSHOT_STORE_LOCK_BUSY;
+        }
+        g_usleep(20 * 1000);
+    }
+    return fd;
+}
+
+
+void
+xsnapSnapshotStoreUnlockDomain(int fd)
+{
+    if (fd >= 0)
+        close(fd);
 }
 
 

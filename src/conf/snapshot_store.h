@@ -95,6 +95,25 @@ char *xsnapSnapshotStoreDomainDir(const xsnapSnapshotStore *store,
                                   const char *domain);
 
 /*
+ * Locks the snapshot directory of @domain against other processes, with
+ * flock(2) on the directory itself: shared for a reader that needs the
+ * snapshots and their images unchanged while it works (virt-xen-snapshot
+ * clone), exclusive for an operation that changes them (each journaled
+ * operation holds it: see snapshot_journal.h). Waits up to @waitMs for
+ * a conflicting holder.
+ * Returns the locked descriptor (the lock goes with
+ * xsnapSnapshotStoreUnlockDomain), XSNAP_SNAPSHOT_STORE_LOCK_BUSY when
+ * the wait ran out (no error reported: the caller says who waits for
+ * what), or -1 with an error reported.
+ */
+#define XSNAP_SNAPSHOT_STORE_LOCK_BUSY (-2)
+int xsnapSnapshotStoreLockDomain(const xsnapSnapshotStore *store,
+                                 const char *domain, bool exclusive,
+                                 unsigned int waitMs);
+/* Drops a lock of xsnapSnapshotStoreLockDomain; accepts a negative fd. */
+void xsnapSnapshotStoreUnlockDomain(int fd);
+
+/*
  * Reads every file of @domain into a new tree (*@list, caller frees),
  * following the loading policy above. *@problems is set to a new array
  * of xsnapSnapshotStoreProblem (caller unrefs; it frees its elements),

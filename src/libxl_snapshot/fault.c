@@ -14,6 +14,8 @@
 #include "fault.h"
 #include "util_error.h"
 
+#define XSNAP_FAULT_PAUSE_MAX_MS 60000
+
 /* Appends @point to the trace file; best effort. */
 static void
 xsnapFaultTrace(const char *file, const char *point)
@@ -30,31 +32,52 @@ xsnapFaultTrace(const char *file, const char *point)
 }
 
 
-int
-xsnapFaultPoint(const char *point)
+/* The action the fault file gives @point ("fail", "crash", "pause"),
+ * or NULL. Caller frees. */
+static char *
+xsnapFaultAction(const char *file, const char *point)
 {
-    const char *file = getenv("XSNAP_FAULT_FILE");
     g_autofree char *text = NULL;
     g_auto(GStrv) lines = NULL;
 
-    if (!file || !*file)
-        return 0;
-    xsnapFaultTrace(file, point);
     if (!g_file_get_contents(file, &text, NULL, NULL))
-        return 0;
+        return NULL;
     lines = g_strsplit(text, "\n", -1);
     for (size_t i = 0; lines[i]; i++) {
         g_auto(GStrv) words = g_strsplit_set(g_strstrip(lines[i]), " \t", 2);
 
-        if (!words[0] || !words[1] || !g_str_equal(g_strstrip(words[1]), point))
-            continue;
-        if (g_str_equal(words[0], "crash"))
-            raise(SIGKILL);
-        if (g_str_equal(words[0], "fail")) {
-            xsnapReportError(VIR_ERR_OPERATION_FAILED,
-                             _("injected fault at step '%1$s'"), point);
-            return -1;
-        }
+        if (words[0] && words[1] && g_str_equal(g_strstrip(words[1]), point))
+            return g_strdup(words[0]);
+    }
+    return NULL;
+}
+
+
+int
+xsnapFaultPoint(const char *point)
+{
+    const char *file = getenv("XSNAP_FAULT_FILE");
+    g_autofree char *action = NULL;
+
+    if (!file || !*file)
+        return 0;
+    xsnapFaultTrace(file, point);
+    /* A pause holds the step, whatever it holds, until the test removes
+     * the line; a test that never does is not waited for over a minute. */
+    for (int waited = 0; (action = xsnapFaultAction(file, point)) &&
+         g_str_equal(action, "pause") && waited < XSNAP_FAULT_PAUSE_MAX_MS;
+         waited += 20) {
+        g_clear_pointer(&action, g_free);
+        g_usleep(20 * 1000);
+    }
+    if (!action)
+        return 0;
+    if (g_str_equal(action, "crash"))
+        raise(SIGKILL);
+    if (g_str_equal(action, "fail")) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("injected fault at step '%1$s'"), point);
+        return -1;
     }
     return 0;
 }

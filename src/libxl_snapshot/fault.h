@@ -8,6 +8,9 @@
  * operations without restarting libvirtd. Each line is
  *     fail <point>     the step reports VIR_ERR_OPERATION_FAILED
  *     crash <point>    the process kills itself with SIGKILL
+ *     pause <point>    the step waits while that line is in the file
+ *                      (at most a minute), so that a test can run
+ *                      another operation at that moment
  * and each point reached is appended, one name a line, to
  * "<XSNAP_FAULT_FILE>.trace", so a test can list the points an operation
  * passes and then inject a fault at each of them.

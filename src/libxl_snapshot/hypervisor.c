@@ -703,6 +703,38 @@ xsnapHvIsStubdom(virDomainPtr dom)
 }
 
 
+static int
+xsnapHvLiveSaveSupported(virDomainPtr dom)
+{
+    libxl_dominfo info;
+    libxl_physinfo phys;
+    libxl_ctx *c;
+    int domid;
+    int ret;
+
+    if ((domid = xsnapHvDomid(dom)) < 0 || !(c = xsnapHvCtx()))
+        return -1;
+    libxl_dominfo_init(&info);
+    libxl_physinfo_init(&phys);
+    if (libxl_domain_info(c, &info, (uint32_t)domid) != 0 ||
+        libxl_get_physinfo(c, &phys) != 0) {
+        libxl_dominfo_dispose(&info);
+        libxl_physinfo_dispose(&phys);
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("cannot read what Xen supports for domain '%1$s'"),
+                         virDomainGetName(dom));
+        return -1;
+    }
+    if (info.domain_type == LIBXL_DOMAIN_TYPE_PV)
+        ret = phys.cap_shadow;
+    else
+        ret = phys.cap_hap || phys.cap_shadow;
+    libxl_dominfo_dispose(&info);
+    libxl_physinfo_dispose(&phys);
+    return ret ? 1 : 0;
+}
+
+
 static GPtrArray *
 xsnapHvOtherDomainsXML(virDomainPtr dom)
 {
@@ -746,6 +778,7 @@ static const xsnapHypervisor xsnapHypervisorDefault = {
     .getXML = xsnapHvGetXML,
     .qmpPath = xsnapHvQmpPath,
     .isStubdom = xsnapHvIsStubdom,
+    .liveSaveSupported = xsnapHvLiveSaveSupported,
     .otherDomainsXML = xsnapHvOtherDomainsXML,
     .setLiveDisks = xsnapDriverLiveSetDisks,
 };

@@ -61,6 +61,11 @@ struct _xsnapHypervisor {
     char *(*qmpPath)(virDomainPtr dom);
     /* 1 if the device model runs in a stub domain, 0 if not, -1 on error. */
     int (*isStubdom)(virDomainPtr dom);
+    /* 1 if Xen can save the running domain's memory live, 0 if not, -1
+     * on error. A live save tracks the pages the guest dirties
+     * (log-dirty): Xen does that for a PV guest only with shadow
+     * paging, for HVM and PVH with HAP or shadow. NULL: always. */
+    int (*liveSaveSupported)(virDomainPtr dom);
     /* The persistent (or, if transient, live) XML of every other domain
      * of the host, for finding images they share. Caller unrefs. */
     GPtrArray *(*otherDomainsXML)(virDomainPtr dom);

@@ -28,6 +28,9 @@ struct _xsnapMemoryFeed {
     char *fifo;
     char *image;
     char *xml;
+    uint64_t hold;            /* bytes of the stream's tail held back */
+    xsnapMemoryImageReleaseFunc release;
+    void *releaseOpaque;
     GThread *thread;
     gint stop;                /* the reader is done: stop waiting for it */
     bool failed;              /* reading the image failed */
@@ -102,8 +105,9 @@ xsnapMemoryFeedRun(gpointer opaque)
     if ((out = xsnapMemoryFeedOpen(feed)) < 0) {
         feed->readerFailed = true;
     } else {
-        rc = xsnapMemoryImageExport(feed->image, feed->xml, XSNAP_MEMORY_FORMAT_RAW,
-                                    out, feed->fifo, &outFailed);
+        rc = xsnapMemoryImageExportHold(feed->image, feed->xml, XSNAP_MEMORY_FORMAT_RAW,
+                                        out, feed->fifo, &outFailed, feed->hold,
+                                        feed->release, feed->releaseOpaque);
         close(out);
         if (rc < 0 && outFailed) {
             feed->readerFailed = true;
@@ -122,12 +126,24 @@ xsnapMemoryFeedRun(gpointer opaque)
 xsnapMemoryFeed *
 xsnapMemoryFeedStart(const char *fifo, const char *image, const char *xml)
 {
+    return xsnapMemoryFeedStartHold(fifo, image, xml, 0, NULL, NULL);
+}
+
+
+xsnapMemoryFeed *
+xsnapMemoryFeedStartHold(const char *fifo, const char *image, const char *xml,
+                         uint64_t hold, xsnapMemoryImageReleaseFunc release,
+                         void *opaque)
+{
     xsnapMemoryFeed *feed = g_new0(xsnapMemoryFeed, 1);
     g_autoptr(GError) gerr = NULL;
 
     feed->fifo = g_strdup(fifo);
     feed->image = g_strdup(image);
     feed->xml = g_strdup(xml);
+    feed->hold = hold;
+    feed->release = release;
+    feed->releaseOpaque = opaque;
     if (!(feed->thread = g_thread_try_new("xsnap-feed", xsnapMemoryFeedRun, feed, &gerr))) {
         xsnapReportError(VIR_ERR_OPERATION_FAILED,
                          _("cannot start the memory image feeder: %1$s"), gerr->message);

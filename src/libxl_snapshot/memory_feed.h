@@ -13,6 +13,7 @@
 #pragma once
 
 #include "internal.h"
+#include "memory_image.h"
 
 typedef struct _xsnapMemoryFeed xsnapMemoryFeed;
 
@@ -27,6 +28,19 @@ typedef struct _xsnapMemoryFeed xsnapMemoryFeed;
  */
 xsnapMemoryFeed *xsnapMemoryFeedStart(const char *fifo, const char *image,
                                       const char *xml);
+
+/*
+ * xsnapMemoryFeedStart, but the last @hold bytes of libxl's stream wait
+ * until @release(@opaque) returns 0 (xsnapMemoryImageExportHold); it is
+ * called on the feeder's thread, at most once, and not at all when the
+ * feed fails before the tail (no reader came, the image is unreadable).
+ * When it returns -1 the stream ends short, and xsnapMemoryFeedFinish
+ * returns -1 with its error.
+ */
+xsnapMemoryFeed *xsnapMemoryFeedStartHold(const char *fifo, const char *image,
+                                          const char *xml, uint64_t hold,
+                                          xsnapMemoryImageReleaseFunc release,
+                                          void *opaque);
 
 /*
  * Ends @feed once its reader is done with the FIFO (or never opened it):

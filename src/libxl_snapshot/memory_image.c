@@ -373,7 +373,34 @@ struct _xsnapMemoryImagePass {
     xsnapMemoryEncoder *enc;       /* compressed output */
     uint64_t stream;               /* bytes of libxl's stream seen */
     bool outFailed;                /* writing @out failed */
+    uint64_t holdAt;               /* where the held-back tail starts */
+    xsnapMemoryImageReleaseFunc release;  /* pending: lets the tail go */
+    void *releaseOpaque;
 };
+
+
+/* Calls the release function once the stream has reached its held-back
+ * tail; -1 when it refused, with its error. */
+static int
+xsnapMemoryImagePassRelease(xsnapMemoryImagePass *p)
+{
+    xsnapMemoryImageReleaseFunc release = p->release;
+
+    if (!release || p->stream < p->holdAt)
+        return 0;
+    p->release = NULL;
+    return release(p->releaseOpaque);
+}
+
+
+/* How much of @len bytes of the stream may go before the tail is released. */
+static size_t
+xsnapMemoryImagePassAllowed(const xsnapMemoryImagePass *p, size_t len)
+{
+    if (!p->release)
+        return len;
+    return (size_t)MIN((uint64_t)len, p->holdAt - p->stream);
+}
 
 
 /* Writes raw output of a pass, or drops it. */
@@ -402,11 +429,24 @@ static int
 xsnapMemoryImagePassStream(void *opaque, const void *data, size_t len)
 {
     xsnapMemoryImagePass *p = opaque;
+    const char *bytes = data;
 
-    p->stream += len;
-    if (p->enc)
-        return xsnapMemoryEncoderWrite(p->enc, data, len);
-    return xsnapMemoryImagePassWrite(p, data, len);
+    while (len > 0) {
+        size_t n;
+        int rc;
+
+        if (xsnapMemoryImagePassRelease(p) < 0)
+            return -1;
+        n = xsnapMemoryImagePassAllowed(p, len);
+        p->stream += n;
+        rc = p->enc ? xsnapMemoryEncoderWrite(p->enc, bytes, n) :
+                      xsnapMemoryImagePassWrite(p, bytes, n);
+        if (rc < 0)
+            return -1;
+        bytes += n;
+        len -= n;
+    }
+    return 0;
 }
 
 
@@ -428,7 +468,10 @@ xsnapMemoryImagePassRun(xsnapMemoryImagePass *p, int fd, const xsnapMemoryImageH
         if (useSplice) {
             loff_t o = off;
 
-            got = splice(fd, &o, p->out, NULL, XSNAP_MEMORY_IMAGE_CHUNK,
+            if (xsnapMemoryImagePassRelease(p) < 0)
+                return -1;
+            got = splice(fd, &o, p->out, NULL,
+                         xsnapMemoryImagePassAllowed(p, XSNAP_MEMORY_IMAGE_CHUNK),
                          SPLICE_F_MORE | SPLICE_F_MOVE);
             if (got < 0 && (errno == EINVAL || errno == ENOSYS)) {
                 useSplice = false;
@@ -474,6 +517,16 @@ xsnapMemoryImagePassRun(xsnapMemoryImagePass *p, int fd, const xsnapMemoryImageH
             return -1;
         }
     }
+    /* A tail of nothing is released at the end; a raw stream that ends
+     * before its tail shrank while it was read. */
+    if (p->release && p->stream < p->holdAt) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED,
+                         _("memory image '%1$s' is truncated: it shrank while it was read"),
+                         p->path);
+        return -1;
+    }
+    if (xsnapMemoryImagePassRelease(p) < 0)
+        return -1;
     if (p->enc && xsnapMemoryEncoderFinish(p->enc) < 0)
         return -1;
     return 0;
@@ -516,6 +569,17 @@ int
 xsnapMemoryImageExport(const char *path, const char *xml, xsnapMemoryFormat format,
                        int out, const char *outName, bool *outFailed)
 {
+    return xsnapMemoryImageExportHold(path, xml, format, out, outName, outFailed,
+                                      0, NULL, NULL);
+}
+
+
+int
+xsnapMemoryImageExportHold(const char *path, const char *xml, xsnapMemoryFormat format,
+                           int out, const char *outName, bool *outFailed,
+                           uint64_t hold, xsnapMemoryImageReleaseFunc release,
+                           void *opaque)
+{
     xsnapMemoryImageHeader hdr;
     g_autofree char *area = NULL;
     g_autoptr(xsnapMemoryDecoder) dec = NULL;
@@ -534,6 +598,22 @@ xsnapMemoryImageExport(const char *path, const char *xml, xsnapMemoryFormat form
         return -1;
     if (xsnapMemoryImageCheckSize(path, fd, &hdr) < 0)
         goto cleanup;
+    if (release) {
+        uint64_t total = hdr.streamLen;
+
+        if (hdr.format == XSNAP_MEMORY_FORMAT_RAW) {
+            struct stat sb;
+
+            if (fstat(fd, &sb) < 0) {
+                xsnapReportSystemError(errno, _("cannot stat memory image '%1$s'"), path);
+                goto cleanup;
+            }
+            total = (uint64_t)sb.st_size - hdr.streamOffset;
+        }
+        pass.holdAt = total - MIN(total, hold);
+        pass.release = release;
+        pass.releaseOpaque = opaque;
+    }
     if (hdr.format != XSNAP_MEMORY_FORMAT_RAW) {
         if (!(dec = xsnapMemoryDecoderNew(hdr.format, path, xsnapMemoryImagePassStream,
                                           &pass)))

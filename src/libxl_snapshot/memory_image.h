@@ -116,6 +116,25 @@ int xsnapMemoryImageExport(const char *path, const char *xml,
                            xsnapMemoryFormat format, int out, const char *outName,
                            bool *outFailed);
 
+/*
+ * Called once by xsnapMemoryImageExportHold before the held-back tail of
+ * libxl's stream is written: 0 lets it go; -1, with an error, ends the
+ * output there, and the export fails with that error.
+ */
+typedef int (*xsnapMemoryImageReleaseFunc)(void *opaque);
+
+/*
+ * xsnapMemoryImageExport, but the last @hold bytes of libxl's stream (as
+ * written, before any compression of @format; the whole stream if it is
+ * shorter) wait until @release returns 0. @release, when not NULL, is
+ * called once, on the thread of the export, unless the export fails
+ * before the tail.
+ */
+int xsnapMemoryImageExportHold(const char *path, const char *xml,
+                               xsnapMemoryFormat format, int out, const char *outName,
+                               bool *outFailed, uint64_t hold,
+                               xsnapMemoryImageReleaseFunc release, void *opaque);
+
 typedef enum {
     /* Leave the rewritten XML in the page cache: for a throw-away copy
      * that is restored at once (virt-xen-snapshot clone --copy). */

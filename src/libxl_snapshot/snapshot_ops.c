@@ -629,6 +629,18 @@ xsnapCreateValidate(xsnapCreateCtx *c)
                          _("live snapshot creation is supported only during full system snapshots"));
         return -1;
     }
+    if ((c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_LIVE) && c->hv->liveSaveSupported) {
+        int live = c->hv->liveSaveSupported(c->dom);
+
+        if (live < 0)
+            return -1;
+        if (live == 0) {
+            xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                             _("this Xen cannot save the memory of domain '%1$s' live: a PV domain needs shadow paging for that, which the hypervisor lacks; create the snapshot without --live"),
+                             virDomainGetName(c->dom));
+            return -1;
+        }
+    }
 
     if (diskOnly || (c->active && def->memory == XSNAP_SNAPSHOT_LOCATION_NO))
         def->state = XSNAP_SNAPSHOT_STATE_DISK_SNAPSHOT;

@@ -84,7 +84,8 @@ if [ "$RX_MODE" = shell ]; then
     exit 0
 fi
 
-export RX_SHARE=$share RX_LIB=$share/lib.sh RX_BREAK
+: >"$out/dmesg-crashes"
+export RX_SHARE=$share RX_LIB=$share/lib.sh RX_BREAK RX_RANDOM_SEEDS RX_RANDOM_STEPS
 while read -r name; do
     [ -n "$name" ] || continue
     d=$out/$name
@@ -104,6 +105,12 @@ while read -r name; do
     fi
     awk -v a="$s" -v b="$e" 'BEGIN { printf "%.1f\n", b - a }' >"$d/seconds"
     [ -s "$d/hangs" ] && log "script $name: $(wc -l <"$d/hangs") dom0 command(s) hung or crashed (see hangs)"
+    # What the dom0 kernel saw crash meanwhile (any process, not only the
+    # script's): the sign of a broken emulated CPU, not of the product.
+    seen=$(wc -l <"$out/dmesg-crashes")
+    timeout 30 dmesg | grep -a -E 'segfault at|general protection|traps: ' >"$out/dmesg-crashes" 2>/dev/null
+    tail -n +"$((seen + 1))" "$out/dmesg-crashes" >"$d/crashes"
+    [ -s "$d/crashes" ] && log "script $name: the dom0 kernel reported $(wc -l <"$d/crashes") crashing process(es) (see crashes)"
     echo $rc >"$d/rc"
     log "script $name: rc=$rc in $(cat "$d/seconds") s"
 done <"$share/scripts/list"
