@@ -267,6 +267,142 @@ testCompressRoundTrip(const void *opaque)
 }
 
 
+/* What a release function saw of an export held back at its tail. */
+typedef struct {
+    int out;                /* a file: its size; -1: a pipe's reader */
+    int rfd;                /* the pipe's read end */
+    gint read;              /* bytes the pipe's reader got */
+    off_t expect;           /* bytes written when the tail is held */
+    int calls;
+    bool wrong;
+    bool refuse;
+} holdState;
+
+
+/* The pipe's reader: counts what comes, to the end. */
+static gpointer
+holdReader(gpointer opaque)
+{
+    holdState *st = opaque;
+    char buf[65536];
+    ssize_t got;
+
+    while ((got = read(st->rfd, buf, sizeof(buf))) > 0)
+        g_atomic_int_add(&st->read, (gint)got);
+    return NULL;
+}
+
+
+static int
+holdRelease(void *opaque)
+{
+    holdState *st = opaque;
+    struct stat sb;
+
+    st->calls++;
+    if (st->out >= 0) {
+        if (fstat(st->out, &sb) < 0 || sb.st_size != st->expect)
+            st->wrong = true;
+    } else {
+        /* Whatever was written reaches the reader; nothing more may. */
+        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+        while (g_atomic_int_get(&st->read) < st->expect &&
+               g_get_monotonic_time() < deadline)
+            g_usleep(1000);
+        g_usleep(20000);
+        if (g_atomic_int_get(&st->read) != st->expect)
+            st->wrong = true;
+    }
+    if (st->refuse) {
+        xsnapReportError(VIR_ERR_OPERATION_FAILED, "%s", "held for good");
+        return -1;
+    }
+    return 0;
+}
+
+
+typedef struct {
+    const char *name;
+    xsnapMemoryFormat format;   /* of the input */
+    bool pipe;                  /* the output is a pipe */
+    bool refuse;                /* the release refuses */
+    uint64_t hold;
+} holdCase;
+
+
+/* The last bytes of the stream wait for the release function, called
+ * once; a refusal ends the output there with its error. */
+static int
+testExportHold(const void *opaque)
+{
+    const holdCase *c = opaque;
+    const size_t len = 3 * 1024 * 1024 + 17;
+    g_autofree char *rawName = g_strdup_printf("hold-%s.raw", c->name);
+    g_autofree char *inName = g_strdup_printf("hold-%s.in", c->name);
+    g_autofree char *outName = g_strdup_printf("hold-%s.out", c->name);
+    g_autofree char *raw = makeStreamImage(rawName, len);
+    g_autofree char *in = NULL;
+    g_autofree char *out = g_build_filename(xsnapTestTmpDir(), outName, NULL);
+    xsnapMemoryImageHeader hdr;
+    holdState state = { 0 };
+    holdState *st = &state;
+    int fds[2] = { -1, -1 };
+    GThread *reader = NULL;
+    off_t total;
+    int rc;
+
+    if (!raw || xsnapMemoryImageRead(raw, &hdr, NULL) < 0)
+        return -1;
+    total = (off_t)(hdr.streamOffset + len);
+    in = c->format == XSNAP_MEMORY_FORMAT_RAW ? g_strdup(raw) :
+         convert(raw, c->format, inName);
+    if (!in)
+        return -1;
+    st->refuse = c->refuse;
+    st->expect = total - (off_t)MIN(c->hold, len);
+    if (c->pipe) {
+        if (pipe(fds) < 0)
+            return -1;
+        st->out = -1;
+        st->rfd = fds[0];
+        reader = g_thread_new("hold-reader", holdReader, st);
+    } else {
+        if ((fds[1] = open(out, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0)
+            return -1;
+        st->out = fds[1];
+    }
+    rc = xsnapMemoryImageExportHold(in, NULL, XSNAP_MEMORY_FORMAT_RAW, fds[1], out,
+                                    NULL, c->hold, holdRelease, st);
+    close(fds[1]);
+    if (reader) {
+        g_thread_join(reader);
+        close(fds[0]);
+    }
+    if (st->calls != 1 || st->wrong) {
+        xsnapTestFail("%s: released %d times, wrongly: %d", c->name, st->calls, st->wrong);
+        return -1;
+    }
+    if (c->refuse) {
+        if (rc == 0 || !strstr(xsnapGetLastErrorMessage(), "held for good")) {
+            xsnapTestFail("%s: a refused tail: %d '%s'", c->name, rc,
+                          xsnapGetLastErrorMessage());
+            return -1;
+        }
+        total = st->expect;
+    } else if (rc < 0) {
+        xsnapTestFail("%s: %s", c->name, xsnapGetLastErrorMessage());
+        return -1;
+    }
+    if (c->pipe ? g_atomic_int_get(&st->read) != total :
+                  (c->refuse ? false : !sameFiles(raw, out))) {
+        xsnapTestFail("%s: the output is not the raw image", c->name);
+        return -1;
+    }
+    return 0;
+}
+
+
 typedef struct {
     const char *name;
     xsnapMemoryFormat format;
@@ -358,6 +494,16 @@ mymain(void)
         { "zstd-unfinished", XSNAP_MEMORY_FORMAT_ZSTD, 32, zeros, sizeof(zeros), 0,
           "is incomplete" },
     };
+    static const holdCase holds[] = {
+        { "raw to a file", XSNAP_MEMORY_FORMAT_RAW, false, false, 4096 },
+        { "raw to a pipe", XSNAP_MEMORY_FORMAT_RAW, true, false, 4096 },
+        { "zstd to a pipe", XSNAP_MEMORY_FORMAT_ZSTD, true, false, 4096 },
+        { "lz4 to a file", XSNAP_MEMORY_FORMAT_LZ4, false, false, 100000 },
+        { "all of it", XSNAP_MEMORY_FORMAT_RAW, false, false, 1ULL << 40 },
+        { "nothing", XSNAP_MEMORY_FORMAT_ZSTD, false, false, 0 },
+        { "refused, raw to a pipe", XSNAP_MEMORY_FORMAT_RAW, true, true, 4096 },
+        { "refused, zstd to a file", XSNAP_MEMORY_FORMAT_ZSTD, false, true, 4096 },
+    };
     int ret = 0;
     size_t i;
 
@@ -375,6 +521,11 @@ mymain(void)
         xsnapTestRun("memory image: raw -> lz4 -> raw", testCompressRoundTrip,
                      GINT_TO_POINTER(XSNAP_MEMORY_FORMAT_LZ4)) < 0)
         ret = -1;
+    for (i = 0; i < G_N_ELEMENTS(holds); i++) {
+        g_autofree char *title = g_strdup_printf("memory image: tail held, %s", holds[i].name);
+        if (xsnapTestRun(title, testExportHold, &holds[i]) < 0)
+            ret = -1;
+    }
     for (i = 0; i < G_N_ELEMENTS(damages); i++) {
         g_autofree char *title = g_strdup_printf("memory image: refuses %s", damages[i].name);
         if (xsnapTestRun(title, testCompressDamage, &damages[i]) < 0)
