@@ -10,6 +10,7 @@ apt-get install -y -q --no-install-recommends \
     gcc clang libclang-rt-14-dev make autoconf automake libtool autopoint \
     gettext pkg-config gnulib diffutils util-linux procps \
     libglib2.0-dev libxml2-dev libxml2-utils libjson-c-dev \
+    libzstd-dev liblz4-dev zstd lz4 \
     libvirt-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-xen \
     libxen-dev qemu-system-x86 qemu-utils python3 python3-libvirt valgrind \
     debhelper dpkg-dev lintian \

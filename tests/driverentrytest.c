@@ -400,6 +400,7 @@ hvSampleJob(virDomainPtr d)
 
 static int
 hvSaveMemory(virDomainPtr d, int fd, bool live XSNAP_UNUSED,
+             xsnapMemoryFormat format XSNAP_UNUSED, uint64_t *streamLen,
              xsnapMemoryProgress *progress)
 {
     char uuid[VIR_UUID_STRING_BUFLEN];
@@ -423,6 +424,7 @@ hvSaveMemory(virDomainPtr d, int fd, bool live XSNAP_UNUSED,
         xsnapReportError(VIR_ERR_OPERATION_FAILED, "%s", "injected save failure");
         return -1;
     }
+    *streamLen = 6;
     return 0;
 }
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # A memory snapshot whose image cannot be written: libxl saves the guest
-# into a pipe that the wrapper copies to the image, so a full filesystem
-# shows up in the copier, not in libxl. The create must fail with the
+# into a pipe that the wrapper copies (or compresses) to the image, so a
+# full filesystem shows up in the copier or its writer, not in libxl. The create must fail with the
 # cause, leave the guest running (not suspended, and paused if it was),
 # and leave no image and no metadata; a later snapshot still works.
 set -u
@@ -64,6 +64,19 @@ fx_step "paused guest: the image does not fit"
 vok suspend fx1 >/dev/null
 full paused
 vok resume fx1 >/dev/null
+
+fx_step "compressed (zstd, lz4): the image does not fit either"
+# 8 MiB of random data: more than the 4 MiB filesystem, compressed too.
+blob=$FAKEXEN_STATE_DIR/domains/$(fx_ctl domid fx1)/memory
+dd if=/dev/urandom of="$blob" bs=1M seek=8 count=8 conv=notrunc status=none ||
+    fx_fail "cannot fill the guest's memory"
+hash=$(fx_ctl mem-hash fx1)
+for f in zstd lz4; do
+    printf 'memory_image_format = "%s"\n' "$f" > "$FX_DIR/etc-libvirt/libxl-snapshot.conf"
+    full running
+    [ "$(fx_ctl mem-hash fx1)" = "$hash" ] || fx_fail "a failed $f snapshot changed the memory"
+done
+rm -f "$FX_DIR/etc-libvirt/libxl-snapshot.conf"
 
 fx_step "a snapshot with room still works, and holds the memory"
 vok snapshot-create-as fx1 good >/dev/null

@@ -17,8 +17,10 @@
  *     snapshot's memory image: the image is streamed to libvirt's own
  *     restore (virDomainRestoreFlags) through a FIFO, behind a rewritten
  *     header whose XML names the clone, its MACs and its overlays, so the
- *     gold image is opened read-only and never copied; --copy instead
- *     copies the image per clone and rewrites its XML in place.
+ *     gold image is opened read-only and never copied (a compressed one
+ *     is decompressed on the way, memory_feed.c); --copy instead copies
+ *     the image per clone and rewrites its XML in place (decompressing a
+ *     compressed one into the copy).
  *
  * The command is all or nothing: every check runs before the first
  * change, and a failure part-way takes back every clone made so far
@@ -32,7 +34,6 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,16 +51,13 @@
 #include "util_file.h"
 #include "util_xml.h"
 #include "fault.h"
+#include "memory_feed.h"
 #include "memory_image.h"
 #include "qemu_img.h"
 #include "snapshot_store.h"
 #include "tool_cmds.h"
 
 #define VXS_CLONE_MAX 1000
-/* How long the FIFO writer waits for libvirtd to open the FIFO. */
-#define VXS_CLONE_FIFO_WAIT_MS 120000
-/* What the feeder moves at a time, and the FIFO's size. */
-#define VXS_CLONE_CHUNK (1 << 20)
 /* The end of the stream that waits until the clone's overlays exist. */
 #define VXS_CLONE_HOLD 4096
 
@@ -105,7 +103,7 @@ struct _vxsCloneJob {
     char *memoryFile;        /* its memory image, or NULL */
     char *domainXML;         /* the snapshot's <domain> */
     char *imageXML;          /* the XML embedded in the memory image */
-    uint64_t streamOffset;
+    xsnapMemoryFormat memoryFormat;  /* how the image holds libxl's stream */
     GPtrArray *disks;        /* vxsCloneDisk */
     GPtrArray *clones;       /* vxsClone */
     GHashTable *usedMacs;
@@ -414,7 +412,7 @@ vxsCloneLoadSnapshot(vxsCloneJob *job)
 
         if (xsnapMemoryImageRead(job->memoryFile, &hdr, &job->imageXML) < 0)
             return -1;
-        job->streamOffset = hdr.streamOffset;
+        job->memoryFormat = hdr.format;
     }
     return 0;
 }
@@ -716,148 +714,26 @@ vxsCloneOverlaysWait(GPtrArray *cmds)
 }
 
 
-/* Feeds the memory image to libvirtd through a FIFO. */
-typedef struct _vxsCloneFeed vxsCloneFeed;
-struct _vxsCloneFeed {
-    const char *fifo;
-    const char *image;      /* the gold memory image, read only */
-    const char *xml;        /* the clone's XML for the header */
-    uint64_t streamOffset;
-    GPtrArray *overlays;    /* qemu-img commands to wait for before the tail */
-    xsnapError *overlayErr; /* the first of them that failed */
-    volatile int stop;
-    int err;                /* errno of a failure, or 0 */
-    const char *what;       /* what failed */
-};
-
-
-/* Copies @len bytes of @in from @off to the FIFO @out. */
+/* The feeder's release of the stream's tail: the overlays of the
+ * clone, @opaque, all made; -1 with the first failure as the error. */
 static int
-vxsCloneFeedCopy(int in, off_t off, off_t len, int out, vxsCloneFeed *f)
+vxsCloneFeedOverlaysReady(void *opaque)
 {
-    bool useSplice = true;
-    g_autofree char *buf = NULL;
-
-    while (len > 0) {
-        size_t want = (size_t)MIN(len, VXS_CLONE_CHUNK);
-        ssize_t got;
-
-        if (useSplice) {
-            loff_t o = off;
-
-            got = splice(in, &o, out, NULL, want, SPLICE_F_MORE | SPLICE_F_MOVE);
-            if (got < 0 && errno == EINVAL) {
-                useSplice = false;
-                continue;
-            }
-        } else {
-            if (!buf)
-                buf = g_malloc(VXS_CLONE_CHUNK);
-            got = pread(in, buf, want, off);
-            if (got > 0 && xsnapFileWriteAll(out, buf, got) < 0)
-                got = -1;
-        }
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            f->err = got < 0 ? errno : EIO;
-            f->what = "stream";
-            return -1;
-        }
-        off += got;
-        len -= got;
-    }
-    return 0;
+    return vxsCloneOverlaysWait(opaque);
 }
 
 
-/* Waits for the clone's overlays, once; false if one failed. */
-static bool
-vxsCloneFeedOverlaysReady(vxsCloneFeed *f)
-{
-    if (!f->overlays->len)
-        return !f->overlayErr;
-    if (vxsCloneOverlaysWait(f->overlays) < 0)
-        f->overlayErr = xsnapSaveLastError();
-    return !f->overlayErr;
-}
-
-
-static void *
-vxsCloneFeedRun(void *opaque)
-{
-    vxsCloneFeed *f = opaque;
-    struct stat sb = { .st_size = -1 };
-    off_t len;
-    off_t hold;
-    int in = -1;
-    int out = -1;
-    int waited = 0;
-
-    if ((in = open(f->image, O_RDONLY | O_CLOEXEC)) < 0) {
-        f->err = errno;
-        f->what = "open-image";
-        vxsCloneFeedOverlaysReady(f);
-        return NULL;
-    }
-    /* Wait for libvirtd to open the FIFO, without blocking for ever if
-     * the restore failed before it did. */
-    while ((out = open(f->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-        if (errno != ENXIO || f->stop || waited >= VXS_CLONE_FIFO_WAIT_MS) {
-            f->err = errno == ENXIO ? ETIMEDOUT : errno;
-            f->what = "open-fifo";
-            close(in);
-            vxsCloneFeedOverlaysReady(f);
-            return NULL;
-        }
-        g_usleep(1000);
-        waited++;
-    }
-    /* A pipe of one copy chunk: with the default 64 KiB, the feeder and
-     * libxl take turns every 64 KiB and the stream runs at a third of
-     * the speed of a file. Best effort: the size is a limit of the host. */
-    if (fcntl(out, F_SETPIPE_SZ, VXS_CLONE_CHUNK) < 0)
-        (void)fcntl(out, F_SETPIPE_SZ, 256 * 1024);
-    if (fstat(in, &sb) < 0 || sb.st_size < (off_t)f->streamOffset) {
-        f->err = sb.st_size < 0 ? errno : EIO;
-        f->what = "stat-image";
-        goto cleanup;
-    }
-    len = sb.st_size - (off_t)f->streamOffset;
-    hold = MIN(len, VXS_CLONE_HOLD);
-    if (fcntl(out, F_SETFL, 0) < 0 ||
-        xsnapMemoryImageWriteHeader(out, f->xml, 0) < 0) {
-        f->err = errno ? errno : EIO;
-        f->what = "header";
-        goto cleanup;
-    }
-    /* The stream's tail waits for the overlays: neither libxl nor the
-     * simulator opens a disk before it has read the whole stream, so
-     * the restore can read the guest's memory while qemu-img runs. A
-     * failed overlay ends the stream short, and the restore fails. */
-    if (vxsCloneFeedCopy(in, (off_t)f->streamOffset, len - hold, out, f) == 0 &&
-        vxsCloneFeedOverlaysReady(f))
-        vxsCloneFeedCopy(in, (off_t)f->streamOffset + len - hold, hold, out, f);
-
- cleanup:
-    close(out);
-    close(in);
-    vxsCloneFeedOverlaysReady(f);
-    return NULL;
-}
-
-
-/* Restores @cl from the gold memory image streamed through a FIFO; the
- * feeder waits for @overlays (and empties it) before the stream's end. */
+/* Restores @cl from the gold memory image streamed through a FIFO
+ * (decompressed on the way if need be); the feeder waits for @overlays
+ * (and empties it) before the stream's last VXS_CLONE_HOLD bytes. */
 static int
 vxsCloneRestoreFifo(vxsCloneJob *job, vxsClone *cl, const char *xml,
                     unsigned int flags, GPtrArray *overlays)
 {
     g_autofree char *base = g_strdup_printf(".%s.restore", cl->name);
     g_autofree char *fifo = g_build_filename(job->workDir, base, NULL);
-    vxsCloneFeed feed = { .fifo = fifo, .image = job->memoryFile, .xml = xml,
-                          .streamOffset = job->streamOffset, .overlays = overlays };
-    pthread_t thread;
+    g_autoptr(xsnapError) restoreError = NULL;
+    xsnapMemoryFeed *feed;
     int rc;
 
     if (mkfifo(fifo, 0600) < 0) {
@@ -865,25 +741,25 @@ vxsCloneRestoreFifo(vxsCloneJob *job, vxsClone *cl, const char *xml,
         return -1;
     }
     g_ptr_array_add(cl->temps, g_strdup(fifo));
-    if ((rc = pthread_create(&thread, NULL, vxsCloneFeedRun, &feed)) != 0) {
-        xsnapReportSystemError(rc, "%s", _("cannot start the memory image feeder"));
+    /* The stream's tail waits for the overlays: neither libxl nor the
+     * simulator opens a disk before it has read the whole stream, so
+     * the restore can read the guest's memory while qemu-img runs. A
+     * failed overlay ends the stream short, and the restore fails. */
+    if (!(feed = xsnapMemoryFeedStartHold(fifo, job->memoryFile, xml, VXS_CLONE_HOLD,
+                                          vxsCloneFeedOverlaysReady, overlays)))
         return -1;
-    }
     rc = virDomainRestoreFlags(job->conn, fifo, NULL, flags);
-    if (rc < 0)
+    if (rc < 0) {
         vxsCloneReportLibvirt(_("cannot restore clone"), cl->name);
-    feed.stop = 1;
-    pthread_join(thread, NULL);
-    /* A failed overlay is the cause of a stream cut short. */
-    if (feed.overlayErr) {
-        xsnapRestoreLastError(g_steal_pointer(&feed.overlayErr));
-        return -1;
+        restoreError = xsnapSaveLastError();
     }
-    if (rc == 0 && feed.err) {
-        xsnapReportSystemError(feed.err, _("cannot stream memory image '%1$s' to clone '%2$s' (%3$s)"),
-                               job->memoryFile, cl->name, feed.what);
+    /* A failed overlay, or a feeder that could not read the image, is
+     * the cause of libvirt's failure, and fails a restore that libvirt
+     * took for done; an overlay the feeder never waited for is waited
+     * for by vxsCloneMake, its failure first. */
+    if (xsnapMemoryFeedFinish(feed) < 0)
         return -1;
-    }
+    xsnapRestoreLastError(g_steal_pointer(&restoreError));
     return rc;
 }
 
@@ -963,16 +839,36 @@ vxsCloneRestoreCopy(vxsCloneJob *job, vxsClone *cl, const char *xml,
 {
     g_autofree char *base = g_strdup_printf(".%s.save", cl->name);
     g_autofree char *copy = g_build_filename(job->workDir, base, NULL);
-    int rc = vxsCloneCopyFile(job->memoryFile, copy);
+    int rc;
 
-    if (rc < 0)
-        unlink(copy);
-    else
-        g_ptr_array_add(cl->temps, g_strdup(copy));
+    if (job->memoryFormat != XSNAP_MEMORY_FORMAT_RAW) {
+        /* libvirt reads raw images only: the copy is decompressed, with
+         * the clone's XML in its header. */
+        int fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+        if (fd < 0) {
+            xsnapReportSystemError(errno, _("cannot create '%1$s'"), copy);
+            rc = -1;
+        } else {
+            g_ptr_array_add(cl->temps, g_strdup(copy));
+            rc = xsnapMemoryImageExport(job->memoryFile, xml, XSNAP_MEMORY_FORMAT_RAW,
+                                        fd, copy, NULL);
+            if (close(fd) < 0 && rc == 0) {
+                xsnapReportSystemError(errno, _("cannot write '%1$s'"), copy);
+                rc = -1;
+            }
+        }
+    } else {
+        if ((rc = vxsCloneCopyFile(job->memoryFile, copy)) < 0)
+            unlink(copy);
+        else
+            g_ptr_array_add(cl->temps, g_strdup(copy));
+    }
     /* The overlay's failure comes first: it is the likelier cause. */
     if (vxsCloneOverlaysWait(overlays) < 0 || rc < 0)
         return -1;
-    if (xsnapMemoryImageRewriteXMLFlags(copy, xml, XSNAP_MEMORY_IMAGE_REWRITE_NO_SYNC) < 0)
+    if (job->memoryFormat == XSNAP_MEMORY_FORMAT_RAW &&
+        xsnapMemoryImageRewriteXMLFlags(copy, xml, XSNAP_MEMORY_IMAGE_REWRITE_NO_SYNC) < 0)
         return -1;
     if (virDomainRestoreFlags(job->conn, copy, NULL, flags) < 0) {
         vxsCloneReportLibvirt(_("cannot restore clone"), cl->name);

@@ -14,6 +14,7 @@ int vxsCmdUninstall(int argc, char **argv);
 int vxsCmdDoctor(int argc, char **argv);
 int vxsCmdCleanup(int argc, char **argv);
 int vxsCmdClone(int argc, char **argv);
+int vxsCmdConvertImage(int argc, char **argv);
 
 /* Prints one line per journal of an interrupted snapshot operation under
  * @libDir (doctor's check). Returns how many there are. */

@@ -27,6 +27,7 @@ static const vxsCommand commands[] = {
     { "doctor", vxsCmdDoctor, N_("doctor [-c URI] [--libdir DIR]") },
     { "cleanup", vxsCmdCleanup, N_("cleanup [--dry-run] [-c URI] [--libdir DIR] DOMAIN|--all") },
     { "clone", vxsCmdClone, N_("clone [-c URI] [--count N] [--start | --restore [--copy]] [--dir DIR] DOMAIN SNAPSHOT NEWNAME\n  virt-xen-snapshot clone --list [-c URI] DOMAIN SNAPSHOT") },
+    { "convert-image", vxsCmdConvertImage, N_("convert-image --format raw|zstd|lz4 IN [OUT]") },
 };
 
 

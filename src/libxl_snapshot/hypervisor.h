@@ -14,6 +14,7 @@
 #include <libvirt/libvirt.h>
 
 #include "internal.h"
+#include "memory_codec.h"
 
 /* Bytes of a memory image written so far, and the expected total (0 if
  * unknown). Updated while a save runs; read from other threads. */
@@ -31,21 +32,24 @@ struct _xsnapHypervisor {
     int (*resume)(virDomainPtr dom);
     /*
      * Writes the domain's memory to @fd (libxl_domain_suspend, LIVE when
-     * @live). The domain is left suspended, its device model still
-     * serving the disks, until continueAfterSave or destroy.
-     * @progress (may be NULL) is updated while the stream is written.
-     * libxl writes into a pipe, copied to @fd and synced every 8 MiB:
-     * the caller's fsync, which the suspended guest waits for, finds at
-     * most 8 MiB, whatever the size of the guest. On failure the domain
-     * is not left suspended.
+     * @live), compressed on the way when @format is not raw, and sets
+     * *@streamLen to the bytes of libxl's stream. The domain is left
+     * suspended, its device model still serving the disks, until
+     * continueAfterSave or destroy. @progress (may be NULL) is updated
+     * while the stream is written, in bytes of the stream. libxl writes
+     * into a pipe, copied (or compressed) to @fd and synced every 8 MiB
+     * of @fd: the caller's fsync, which the suspended guest waits for,
+     * finds at most 8 MiB, whatever the size of the guest. On failure
+     * the domain is not left suspended.
      */
-    int (*saveMemory)(virDomainPtr dom, int fd, bool live,
-                      xsnapMemoryProgress *progress);
+    int (*saveMemory)(virDomainPtr dom, int fd, bool live, xsnapMemoryFormat format,
+                      uint64_t *streamLen, xsnapMemoryProgress *progress);
     /* Lets a domain suspended by saveMemory run on (suspend_cancel);
      * with @paused it is left paused, as it was before the save. */
     int (*continueAfterSave)(virDomainPtr dom, bool paused);
     int (*destroy)(virDomainPtr dom);
-    /* Restores the save image @path (virDomainRestoreFlags). */
+    /* Restores the save image @path (virDomainRestoreFlags); a
+     * compressed one through a FIFO that a thread of ours fills. */
     int (*restore)(virDomainPtr dom, const char *path, unsigned int flags);
     /* Makes @xml the domain's persistent configuration. */
     int (*define)(virDomainPtr dom, const char *xml);

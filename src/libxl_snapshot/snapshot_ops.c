@@ -22,6 +22,7 @@
 
 #include "snapshot_ops.h"
 #include "disk_plan.h"
+#include "driver_config.h"
 #include "fault.h"
 #include "hypervisor.h"
 #include "memory_image.h"
@@ -407,6 +408,7 @@ struct _xsnapCreateCtx {
 
     bool memoryCreated;        /* we created @memoryFile */
     char *memoryFile;          /* def->memoryFile, kept once def is in the tree */
+    xsnapMemoryFormat memoryFormat; /* how the image holds libxl's stream */
     bool paused;               /* we paused the domain */
     bool suspended;            /* memory saved, domain suspended by us */
     bool halted;               /* we destroyed the domain after its snapshot */
@@ -611,6 +613,15 @@ xsnapCreateValidate(xsnapCreateCtx *c)
                              def->memoryFile);
             return -1;
         }
+        /* Read at each create: a change needs no restart of libvirtd,
+         * and a bad setting fails here, before anything changed. */
+        {
+            xsnapDriverConfig cfg;
+
+            if (xsnapDriverConfigLoad(NULL, &cfg) < 0)
+                return -1;
+            c->memoryFormat = cfg.memoryFormat;
+        }
     }
     if ((c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_LIVE) &&
         (!c->active || def->memory != XSNAP_SNAPSHOT_LOCATION_EXTERNAL)) {
@@ -768,6 +779,7 @@ xsnapCreateSaveMemory(xsnapCreateCtx *c)
     g_autoptr(GHashTable) formats = g_hash_table_new(g_str_hash, g_str_equal);
     g_autofree char *xml = NULL;
     xsnapMemoryProgress *progress;
+    uint64_t streamLen = 0;
     int fd;
     int rc;
 
@@ -781,7 +793,9 @@ xsnapCreateSaveMemory(xsnapCreateCtx *c)
     if (!(xml = xsnapOpsDomainSetDiskSources(c->liveXML, frozen, formats)))
         return -1;
 
-    fd = open(c->def->memoryFile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    /* Read and write: a compressed image's header is finished after
+     * its stream. */
+    fd = open(c->def->memoryFile, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         xsnapReportSystemError(errno, _("cannot create memory snapshot file '%1$s'"),
                                c->def->memoryFile);
@@ -789,13 +803,19 @@ xsnapCreateSaveMemory(xsnapCreateCtx *c)
     }
     c->memoryCreated = true;
     c->memoryFile = g_strdup(c->def->memoryFile);
-    if (xsnapMemoryImageWriteHeader(fd, xml, XSNAP_OPS_MEMORY_XML_SLACK) < 0) {
+    if (xsnapMemoryImageWriteHeaderFormat(fd, xml, XSNAP_OPS_MEMORY_XML_SLACK,
+                                          c->memoryFormat) < 0) {
         close(fd);
         return -1;
     }
     progress = xsnapOpsJobMemoryBegin(c->job);
-    rc = c->hv->saveMemory(c->dom, fd,
-                           c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_LIVE, progress);
+    rc = c->hv->saveMemory(c->dom, fd, c->flags & VIR_DOMAIN_SNAPSHOT_CREATE_LIVE,
+                           c->memoryFormat, &streamLen, progress);
+    if (rc == 0 && c->memoryFormat != XSNAP_MEMORY_FORMAT_RAW &&
+        xsnapMemoryImageFinish(fd, streamLen) < 0) {
+        rc = -1;
+        c->suspended = true;
+    }
     if (rc == 0 && fsync(fd) < 0) {
         xsnapReportSystemError(errno, _("cannot write memory snapshot file '%1$s'"),
                                c->def->memoryFile);
@@ -1374,6 +1394,11 @@ xsnapRevertValidate(xsnapRevertCtx *c)
                                def->memoryFile, def->name);
         return -1;
     }
+    /* A compressed image is read whole before anything changes: once
+     * the domain is destroyed, a truncated or corrupt one could only be
+     * found half-way through libxl's restore, with nothing to go back to. */
+    if (c->withMemory && xsnapMemoryImageVerify(def->memoryFile) < 0)
+        return -1;
     if (!persistent && xsnapSnapshotDefIsExternal(def)) {
         xsnapReportError(VIR_ERR_OPERATION_UNSUPPORTED,
                          _("reverting transient domain '%1$s' to an external snapshot is not supported"),

@@ -9,7 +9,9 @@
  * longest text that fits, must leave the header and libxl's stream
  * untouched and read back; one byte more must be refused without a
  * change; and a fresh header written for the same XML must read back to
- * it. A broken promise aborts.
+ * it. The stream must verify exactly when it exports; an exported image
+ * verifies, and raw -> zstd -> raw and raw -> lz4 -> raw give the
+ * exported raw image back byte for byte. A broken promise aborts.
  */
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE /* memfd_create */
@@ -127,6 +129,82 @@ fuzzFreshHeader(const char *xml)
 }
 
 
+/* Exports the image @path to a new memfd in @format; returns the memfd,
+ * or -1 (with an error) if the export failed. */
+static int
+fuzzExport(const char *path, xsnapMemoryFormat format)
+{
+    int out = fuzzMemfd(NULL, 0);
+
+    if (out < 0)
+        fuzzFail("cannot create a memfd", "");
+    if (xsnapMemoryImageExport(path, NULL, format, out, "(memfd)", NULL) < 0) {
+        close(out);
+        return -1;
+    }
+    return out;
+}
+
+
+static size_t
+fuzzSize(int fd)
+{
+    off_t end = lseek(fd, 0, SEEK_END);
+
+    if (end < 0)
+        fuzzFail("cannot seek in a memfd", "");
+    return (size_t)end;
+}
+
+
+/* The stream: verified, exported, converted and back. */
+static void
+fuzzStream(const char *path)
+{
+    g_autofree char *rawPath = NULL;
+    g_autofree unsigned char *rawBytes = NULL;
+    bool verified = xsnapMemoryImageVerify(path) == 0;
+    size_t rawSize;
+    int raw;
+
+    xsnapResetLastError();
+    raw = fuzzExport(path, XSNAP_MEMORY_FORMAT_RAW);
+    if ((raw >= 0) != verified)
+        fuzzFail(verified ? "an image that verifies does not export" :
+                            "an image that does not verify exports",
+                 xsnapGetLastErrorMessage());
+    xsnapResetLastError();
+    if (raw < 0)
+        return;
+    rawPath = g_strdup_printf("/proc/self/fd/%d", raw);
+    rawSize = fuzzSize(raw);
+    rawBytes = fuzzSlurp(raw, rawSize);
+    if (xsnapMemoryImageVerify(rawPath) < 0)
+        fuzzFail("an exported raw image does not verify", NULL);
+    for (int format = XSNAP_MEMORY_FORMAT_ZSTD; format < XSNAP_MEMORY_FORMAT_LAST; format++) {
+        g_autofree char *packedPath = NULL;
+        g_autofree unsigned char *backBytes = NULL;
+        int packed = fuzzExport(rawPath, format);
+        int back;
+
+        if (packed < 0)
+            fuzzFail("a raw image does not compress", NULL);
+        packedPath = g_strdup_printf("/proc/self/fd/%d", packed);
+        if (xsnapMemoryImageVerify(packedPath) < 0)
+            fuzzFail("a compressed image does not verify", NULL);
+        if ((back = fuzzExport(packedPath, XSNAP_MEMORY_FORMAT_RAW)) < 0)
+            fuzzFail("a compressed image does not decompress", NULL);
+        if (fuzzSize(back) != rawSize ||
+            memcmp((backBytes = fuzzSlurp(back, rawSize)), rawBytes, rawSize) != 0)
+            fuzzFail("raw -> compressed -> raw is not the raw image",
+                     xsnapMemoryFormatTypeToString(format));
+        close(back);
+        close(packed);
+    }
+    close(raw);
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -152,6 +230,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hdr.streamOffset > size || strlen(xml) >= hdr.xmlLen)
         fuzzFail("the header describes an XML area outside the file", xml);
     orig = fuzzSlurp(fd, size);
+    fuzzStream(path);
 
     /* The same XML, then the longest that fits, then one byte too many. */
     fuzzRewrite(fd, path, orig, size, &hdr, xml);
