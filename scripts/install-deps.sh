@@ -13,6 +13,6 @@ apt-get install -y -q --no-install-recommends \
     libzstd-dev liblz4-dev zstd lz4 \
     libvirt-dev libvirt-clients libvirt-daemon libvirt-daemon-driver-xen \
     libxen-dev qemu-system-x86 qemu-utils python3 python3-libvirt valgrind \
-    debhelper dpkg-dev lintian \
+    debhelper dpkg-dev lintian mmdebstrap e2fsprogs \
     virt-manager xvfb dbus at-spi2-core python3-dogtail python3-pyatspi \
     gir1.2-atspi-2.0 gir1.2-gtk-3.0 dconf-gsettings-backend libglib2.0-bin
