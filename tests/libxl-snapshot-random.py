@@ -320,6 +320,10 @@ class RealXenHost:
         return "guest memset %d %s (in its shell's memory)" % (slot, text)
 
     def mem_mismatch(self, dom, mem):
+        # A paused guest reads no console: its slots are checked once it
+        # runs again (the model keeps them meanwhile).
+        if self.conn.lookupByName(dom).state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+            return []
         got = self.guest_cmd(dom, "memdump").split("|")[1:]
         if len(got) != NSLOT:
             raise TestFailure("guest-io", "memdump answered %r" % got)
